@@ -1,0 +1,1 @@
+"""The running service: settings, channel adapters, webhook server, outbox, scheduler, CLI."""

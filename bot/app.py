@@ -1,0 +1,120 @@
+"""``synaq run``: every configured channel, the webhook server if needed, the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from .console import run_console
+from .runtime import Runtime, open_runtime, tick
+from .settings import Settings
+from .web import build_app
+
+log = logging.getLogger(__name__)
+
+NO_CHANNEL = """\
+No messenger is configured (TELEGRAM_BOT_TOKEN is not set), so Synaq starts on the console
+channel: you talk to it right here, as any invited person, with the same flows and database.
+
+  - `synaq demo` loads a demo school; `synaq invites` prints the invite codes;
+  - type a code below to join as that person; `synaq console --as ID` skips the code;
+  - to connect Telegram, put TELEGRAM_BOT_TOKEN=<token from @BotFather> into .env
+    (see .env.example) and run `synaq run` again.
+"""
+
+
+async def run_service(settings: Settings, web_only: bool = False,
+                      scheduler_only: bool = False) -> int:
+    runtime = await open_runtime(settings)
+    try:
+        if not runtime.senders and not settings.whatsapp_enabled and not scheduler_only:
+            print(NO_CHANNEL, file=sys.stderr)
+            scheduler = _scheduler(runtime)
+            scheduler.start()
+            try:
+                return await run_console(runtime, address="console")
+            finally:
+                scheduler.shutdown(wait=False)
+        return await _serve(runtime, web_only=web_only, scheduler_only=scheduler_only)
+    finally:
+        await runtime.close()
+
+
+async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
+    settings = runtime.settings
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+    tasks: list[asyncio.Task[object]] = []
+    scheduler = None
+    if not web_only:
+        scheduler = _scheduler(runtime)
+        scheduler.start()
+    # Every process sends what it queued itself; the scheduler process sends the rest.
+    worker = runtime.worker()
+    tasks.append(asyncio.create_task(worker.run(runtime.service.outbox_ready, stop)))
+
+    dispatcher = None
+    runner = None
+    if runtime.bot is not None and not scheduler_only:
+        from .telegram import make_dispatcher
+
+        dispatcher = make_dispatcher(runtime.service.process)
+        if not settings.telegram_webhook_url:
+            if web_only:
+                log.error("--web-only needs TELEGRAM_WEBHOOK_URL (polling is one process only)")
+                return 2
+            await runtime.bot.delete_webhook()  # type: ignore[attr-defined]
+            tasks.append(asyncio.create_task(dispatcher.start_polling(
+                runtime.bot, handle_as_tasks=False, handle_signals=False,  # type: ignore[arg-type]
+                close_bot_session=False, allowed_updates=["message", "callback_query"])))
+    needs_web = not scheduler_only and (settings.telegram_webhook_url or settings.whatsapp_enabled)
+    if needs_web:
+        app = build_app(runtime, dispatcher if settings.telegram_webhook_url else None)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        log.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
+        if settings.telegram_webhook_url and runtime.bot is not None and not web_only:
+            secret = settings.telegram_webhook_secret
+            await runtime.bot.set_webhook(  # type: ignore[attr-defined]
+                settings.telegram_webhook_url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=["message", "callback_query"])
+    log.info("Synaq is running")
+    await stop.wait()
+    if dispatcher is not None:
+        with contextlib.suppress(RuntimeError):  # raised when it was not polling
+            await dispatcher.stop_polling()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    if runner is not None:
+        await runner.cleanup()
+    return 0
+
+
+def _scheduler(runtime: Runtime) -> AsyncIOScheduler:
+    """One process runs the scheduler: it only calls ``tick`` with the current time."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def every_minute() -> None:
+        await tick(runtime, datetime.now(UTC), deliver=False)
+        runtime.service.outbox_ready.set()
+
+    scheduler.add_job(every_minute, "interval", minutes=1, id="tick", coalesce=True,
+                      max_instances=1, next_run_time=datetime.now(UTC))
+    return scheduler
+

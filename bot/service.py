@@ -1,0 +1,74 @@
+"""Inbound processing: one transaction per event, from de-duplication to the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from handlers.context import Config, Context
+from handlers.delivery import enqueue
+from handlers.events import Inbound, Outbound
+from handlers.inbound import handle
+from locales import _
+from storage.db import SessionFactory
+from storage.repos.messaging import InboundLog
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    """What every channel adapter calls with an :class:`Inbound`.
+
+    The answer, the de-duplication mark and the replies are committed together: killed at
+    any point, the process either did all of it or none of it (and the channel redelivers).
+    """
+
+    def __init__(self, sessions: SessionFactory, config: Config) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.outbox_ready = asyncio.Event()
+        # Per-update handling times in seconds (the benchmark reads them).
+        self.timings: list[float] = []
+
+    async def process(self, inbound: Inbound) -> bool:
+        """Handle one inbound event; False if it was a duplicate."""
+        started = time.perf_counter()
+        try:
+            async with self.sessions() as session, session.begin():
+                if inbound.external_id and not await InboundLog(session).claim(
+                        inbound.channel, inbound.external_id, inbound.received_at):
+                    return False
+                ctx = Context(session=session, now=inbound.received_at, config=self.config)
+                messages = await handle(ctx, inbound)
+                await enqueue(ctx, messages, inbound)
+        except Exception:
+            log.exception("handling an inbound %s event failed", inbound.channel)
+            await self._apologise(inbound)
+        finally:
+            self.timings.append(time.perf_counter() - started)
+            if len(self.timings) > 100_000:
+                del self.timings[:50_000]
+        self.outbox_ready.set()
+        return True
+
+    async def _apologise(self, inbound: Inbound) -> None:
+        """Something broke on our side: say so, and do not try this event again."""
+        try:
+            async with self.sessions() as session, session.begin():
+                if inbound.external_id:
+                    await InboundLog(session).claim(
+                        inbound.channel, inbound.external_id, inbound.received_at)
+                ctx = Context(session=session, now=inbound.received_at, config=self.config)
+                found = await ctx.people.by_identity(inbound.channel, inbound.address)
+                person = found[0] if found else None
+                tr = ctx.tr_for(person, inbound.language_hint)
+                message = Outbound(
+                    text=tr(_("Sorry, something went wrong on our side. Your earlier answers "
+                              "are safe; please try again in a minute.")),
+                    person_id=person.id if person else None)
+                await enqueue(ctx, [message], inbound)
+        except Exception:
+            log.exception("could not even apologise")
+
+

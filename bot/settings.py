@@ -1,0 +1,83 @@
+"""One settings object, read from the environment and ``.env`` (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from handlers.context import Config
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///data/synaq.db"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    # Overall sending rate per bot; Telegram allows about 30 messages a second.
+    telegram_rate: float = Field(default=29.0, gt=0)
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_api_url: str | None = None
+
+    public_base_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    timezone: str = "Asia/Almaty"
+    default_locale: str = "kk"
+    quiet_hours: str = "21:00-08:00"
+    media_dir: Path = Path("data/media")
+    invite_ttl_days: int = Field(default=30, ge=1)
+    max_upload_mb: int = Field(default=20, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if not re.fullmatch(r"\d\d:\d\d-\d\d:\d\d", value):
+            raise ValueError("QUIET_HOURS must look like 21:00-08:00")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in ("kk", "ru", "en"):
+            raise ValueError("DEFAULT_LOCALE must be kk, ru or en")
+        return value
+
+    @field_validator("telegram_bot_token", "telegram_webhook_secret", "twilio_auth_token",
+                     mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token
+                    and self.twilio_whatsapp_from)
+
+    def handler_config(self, telegram_username: str | None = None) -> Config:
+        return Config(
+            timezone=self.timezone,
+            default_locale=self.default_locale,
+            media_dir=self.media_dir,
+            invite_ttl=timedelta(days=self.invite_ttl_days),
+            telegram_username=telegram_username,
+            whatsapp_from=self.twilio_whatsapp_from,
+            max_upload_bytes=self.max_upload_mb * 2**20,
+            quiet_hours=self.quiet_hours,
+        )

@@ -1,0 +1,14 @@
+"""Conversations as data and the engine that runs them. ``FLOWS`` maps flow ids to flows."""
+
+from .model import Flow
+from .pupil_before import BEFORE_TRIAL
+
+FLOWS: dict[str, Flow] = {flow.id: flow for flow in (BEFORE_TRIAL,)}
+
+
+def register(flow: Flow) -> Flow:
+    """Add a flow to ``FLOWS`` (feature modules call this for their own flows)."""
+    if flow.id in FLOWS and FLOWS[flow.id] is not flow:
+        raise ValueError(f"flow {flow.id} registered twice")
+    FLOWS[flow.id] = flow
+    return flow

@@ -1,0 +1,100 @@
+"""Everything a handler needs, handed in: one session per event, one clock, the repositories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import Safe, Translator, translator
+from storage.models import Identity, Person, School
+from storage.repos.flows import FlowRuns
+from storage.repos.invites import Invites
+from storage.repos.messaging import OutboxRepo
+from storage.repos.people import People
+from storage.repos.schools import Schools
+from storage.repos.trials import Trials
+
+from .events import Button, Outbound
+
+
+@dataclass(frozen=True)
+class Config:
+    """What handlers need to know about this deployment (built from the settings by bot/)."""
+
+    timezone: str = "Asia/Almaty"
+    default_locale: str = "kk"
+    media_dir: Path = Path("data/media")
+    invite_ttl: timedelta = timedelta(days=30)
+    telegram_username: str | None = None  # for t.me deep links
+    whatsapp_from: str | None = None  # "whatsapp:+7…" for wa.me links
+    max_upload_bytes: int = 20 * 1024 * 1024
+    quiet_hours: str = "21:00-08:00"
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    now: datetime
+    config: Config = field(default_factory=Config)
+    # The person the event came from, once known, and the identity they used.
+    person: Person | None = None
+    identity: Identity | None = None
+    # Set by handlers for the service: the inbound was a callback that changed nothing.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def people(self) -> People:
+        return People(self.session)
+
+    @cached_property
+    def invites(self) -> Invites:
+        return Invites(self.session)
+
+    @cached_property
+    def schools(self) -> Schools:
+        return Schools(self.session)
+
+    @cached_property
+    def trials(self) -> Trials:
+        return Trials(self.session)
+
+    @cached_property
+    def runs(self) -> FlowRuns:
+        return FlowRuns(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        return OutboxRepo(self.session)
+
+    # --- words ---------------------------------------------------------------------------
+
+    def tr_for(self, person: Person | None, hint: str | None = None) -> Translator:
+        return translator((person.locale if person else None) or hint or self.config.default_locale)
+
+    @property
+    def tr(self) -> Translator:
+        return self.tr_for(self.person)
+
+    def say(self, msgid: str, buttons: list[list[Button]] | None = None, **params: Any) -> Outbound:
+        """A reply to the current person in their language."""
+        return Outbound(
+            text=self.tr(msgid, **params), person_id=self.person.id if self.person else None,
+            buttons=buttons or [],
+        )
+
+    def text_for(self, person: Person, msgid: str, **params: Any) -> Safe:
+        return self.tr_for(person)(msgid, **params)
+
+    async def school_of(self, person: Person | None) -> School | None:
+        if person is None or person.school_id is None:
+            return None
+        return await self.schools.get(person.school_id)
+
+    async def timezone_of(self, school_id: int | None) -> str:
+        school = await self.schools.get(school_id) if school_id else None
+        return school.timezone if school else self.config.timezone

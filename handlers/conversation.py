@@ -1,0 +1,174 @@
+"""Runs flows for a person: renders the current step, feeds inputs to the engine, replies.
+
+Features register, per flow id, what fills a flow's ``{placeholders}`` (``context_for``) and
+what happens when a run is complete (``on_complete``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from flows import FLOWS
+from flows.engine import BACK, DONE, SKIP, ButtonInput, Engine, Input, MediaInput, Outcome
+from flows.model import Choice, Flow, Step, Text, Upload
+from locales import Safe, _
+from storage.models import FlowRun
+
+from .context import Context
+from .events import Button, Outbound
+from .routing import callback, int_arg, payload
+
+ContextProvider = Callable[[Context, FlowRun], Awaitable[dict[str, Any]]]
+CompletionHook = Callable[[Context, FlowRun, dict[str, dict[str, Any]]], Awaitable[list[Outbound]]]
+# Asked before an input is applied; a message here refuses the input (e.g. consent missing).
+Guard = Callable[[Context, FlowRun], Awaitable[list[Outbound] | None]]
+
+CONTEXT_PROVIDERS: dict[str, ContextProvider] = {}
+COMPLETION_HOOKS: dict[str, CompletionHook] = {}
+GUARDS: dict[str, Guard] = {}
+
+
+def context_for(flow_id: str) -> Callable[[ContextProvider], ContextProvider]:
+    def register(fn: ContextProvider) -> ContextProvider:
+        CONTEXT_PROVIDERS[flow_id] = fn
+        return fn
+    return register
+
+
+def on_complete(flow_id: str) -> Callable[[CompletionHook], CompletionHook]:
+    def register(fn: CompletionHook) -> CompletionHook:
+        COMPLETION_HOOKS[flow_id] = fn
+        return fn
+    return register
+
+
+def guard(flow_id: str) -> Callable[[Guard], Guard]:
+    def register(fn: Guard) -> Guard:
+        GUARDS[flow_id] = fn
+        return fn
+    return register
+
+
+def engine(ctx: Context) -> Engine:
+    return Engine(ctx.runs, ctx.now)
+
+
+async def start(ctx: Context, flow: Flow, trial_id: int | None = None,
+                pupil_id: int | None = None) -> list[Outbound]:
+    """Start (or resume) ``flow`` for the current person and ask its first open question."""
+    assert ctx.person is not None
+    outcome = await engine(ctx).start(ctx.person.id, flow, trial_id, pupil_id)
+    return await _reply(ctx, flow, outcome)
+
+
+async def resume(ctx: Context, run: FlowRun) -> list[Outbound]:
+    """Ask the current question of ``run`` again (after "where was I?", or a restart)."""
+    flow = FLOWS[run.flow_id]
+    outcome = await engine(ctx).current(run, flow)
+    return await _reply(ctx, flow, outcome, intro=_("Let us continue where we stopped."))
+
+
+async def answer(ctx: Context, run: FlowRun, given: Input) -> list[Outbound]:
+    """Apply one input of the current person to ``run`` (which must be theirs)."""
+    flow = FLOWS[run.flow_id]
+    check = GUARDS.get(flow.id)
+    if check is not None:
+        refusal = await check(ctx, run)
+        if refusal is not None:
+            return refusal
+    outcome = await engine(ctx).accept(run, flow, given, ctx.tr.gettext)
+    return await _reply(ctx, flow, outcome)
+
+
+def accepts_media(run: FlowRun, kind: str) -> bool:
+    """Whether the run's current step takes a file of ``kind`` (asked before storing one)."""
+    step = FLOWS[run.flow_id].by_id.get(run.step_id or "")
+    if isinstance(step, Upload):
+        return kind in step.kinds
+    return isinstance(step, Text) and step.voice and kind == "voice"
+
+
+async def _reply(ctx: Context, flow: Flow, outcome: Outcome,
+                 intro: str | None = None) -> list[Outbound]:
+    run = outcome.run
+    values = await _context(ctx, run)
+    out: list[Outbound] = []
+    if outcome.status == "stale":
+        if outcome.step is None:
+            return [ctx.say(_("This questionnaire is already finished. Thank you!"))]
+        out.append(ctx.say(_("That button belongs to an earlier question. We are here now:")))
+    elif outcome.status == "invalid" and outcome.problem:
+        out.append(ctx.say(outcome.problem, None, **outcome.problem_params))
+    elif outcome.status == "collected":
+        return [prompt(ctx, run, outcome.step, values, received=True)]  # type: ignore[arg-type]
+    elif intro:
+        out.append(ctx.say(intro))
+    for note in outcome.notes:
+        out.append(ctx.say(note.text, **values))
+    if outcome.step is not None:
+        out.append(prompt(ctx, run, outcome.step, values))
+        return out
+    if outcome.status == "completed":
+        answers = await ctx.runs.answers(run.id)
+        hook = COMPLETION_HOOKS.get(flow.id)
+        extra = await hook(ctx, run, answers) if hook else []
+        if not any(m.person_id == run.person_id for m in extra):
+            out.append(ctx.say(flow.done_text, **values))
+        out.extend(extra)
+    return out
+
+
+async def _context(ctx: Context, run: FlowRun) -> dict[str, Any]:
+    provider = CONTEXT_PROVIDERS.get(run.flow_id)
+    return await provider(ctx, run) if provider else {}
+
+
+def prompt(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
+           received: bool = False) -> Outbound:
+    """The message asking ``step``: the question, its buttons, and back / skip."""
+    tr = ctx.tr
+    parts: list[str] = []
+    if received:
+        parts.append(tr(_("Received. Send more, or tap “Done”.")))
+    parts.append(tr(step.text, **values))
+    rows: list[list[Button]] = []
+    if isinstance(step, Choice):
+        if step.legend:
+            parts.append(f"<i>{tr(step.legend)}</i>")
+        buttons = [Button(tr.gettext(o.label), payload("f", run.id, step.id, o.value))
+                   for o in step.options]
+        rows.extend(buttons[i:i + step.row] for i in range(0, len(buttons), step.row))
+    elif isinstance(step, Text):
+        hint = (_("Type your answer (up to {limit} characters) or send a voice note.")
+                if step.voice else _("Type your answer (up to {limit} characters)."))
+        parts.append(f"<i>{tr(hint, limit=step.max_len)}</i>")
+    elif isinstance(step, Upload):
+        parts.append(f"<i>{tr(_('Send a photo, a scan or a file.'))}</i>")
+        if step.many:
+            rows.append([Button(tr(_("Done")), payload("f", run.id, step.id, DONE))])
+    nav: list[Button] = []
+    if run.history:
+        nav.append(Button(tr(_("« Back")), payload("f", run.id, step.id, BACK)))
+    if step.optional:
+        label = _("I have none") if isinstance(step, Upload) else _("Skip")
+        nav.append(Button(tr(label), payload("f", run.id, step.id, SKIP)))
+    if nav:
+        rows.append(nav)
+    assert ctx.person is not None
+    return Outbound(text=Safe("\n\n".join(parts)), person_id=ctx.person.id, buttons=rows,
+                    trial_id=run.trial_id)
+
+
+@callback("f")
+async def _flow_button(ctx: Context, args: list[str]) -> list[Outbound]:
+    """A button of a flow step: ``f:<run id>:<step id>:<option>``."""
+    run_id = int_arg(args, 0)
+    run = await ctx.runs.get(run_id) if run_id else None
+    if run is None or ctx.person is None or run.person_id != ctx.person.id or len(args) < 3:
+        return [ctx.say(_("This button is no longer active."))]
+    return await answer(ctx, run, ButtonInput(step_id=args[1], value=args[2]))
+
+
+async def media_input(ctx: Context, run: FlowRun, media_id: int, kind: str) -> list[Outbound]:
+    return await answer(ctx, run, MediaInput(media_id=media_id, kind=kind))

@@ -1,0 +1,64 @@
+"""Issuing invite codes and the links that carry them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from urllib.parse import quote
+
+from sqlalchemy import exists, select
+
+from storage.models import Identity, Person
+
+from .context import Context
+from .routing import ROLE_ORDER
+
+
+@dataclass
+class InviteLine:
+    school_id: int | None
+    person_id: int
+    role: str
+    person: str
+    pupils: list[str]  # for a parent: the children the invite links them to
+    code: str
+    telegram_link: str | None
+    whatsapp_link: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def primary_role(person: Person) -> str:
+    return next((r for r in ROLE_ORDER if r in person.role_names), "pupil")
+
+
+def links(ctx: Context, code: str) -> tuple[str | None, str | None]:
+    telegram = (f"https://t.me/{ctx.config.telegram_username}?start={code}"
+                if ctx.config.telegram_username else None)
+    number = (ctx.config.whatsapp_from or "").removeprefix("whatsapp:").lstrip("+")
+    whatsapp = f"https://wa.me/{number}?text={quote('JOIN ' + code)}" if number else None
+    return telegram, whatsapp
+
+
+async def issue_for_pending(ctx: Context, school_id: int | None = None,
+                            role: str | None = None) -> list[InviteLine]:
+    """A fresh code for everyone who has not joined yet (earlier codes stop working)."""
+    query = select(Person).where(
+        Person.anonymised_at.is_(None),
+        ~exists().where(Identity.person_id == Person.id),
+    ).order_by(Person.school_id, Person.id)
+    if school_id is not None:
+        query = query.where(Person.school_id == school_id)
+    people = [p for p in await ctx.session.scalars(query)
+              if role is None or role in p.role_names]
+    lines = []
+    for person in people:
+        main = role or primary_role(person)
+        code = await ctx.invites.issue(person.id, main, person.school_id, ctx.now,
+                                       ctx.config.invite_ttl)
+        pupils = ([c.full_name for c in await ctx.people.children(person.id)]
+                  if "parent" in person.role_names else [])
+        telegram, whatsapp = links(ctx, code)
+        lines.append(InviteLine(person.school_id, person.id, main, person.full_name, pupils,
+                                code, telegram, whatsapp))
+    return lines

@@ -1,0 +1,151 @@
+"""Joining by invite, and the polite answer to anyone who is not invited.
+
+A stranger is stored nowhere: only a hash of their address, and only after a wrong code, to
+slow down guessing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from locales import LANGUAGE_NAMES, LOCALES, Safe, _, translator
+from storage.models import CodeAttempt, Invite
+from storage.repos.invites import looks_like_code, normalise_code
+
+from .context import Context
+from .events import Button, Inbound, Outbound
+from .routing import callback, payload
+
+MAX_FAILED_CODES = 5
+FAILED_CODE_WINDOW = timedelta(minutes=15)
+
+_JOIN = re.compile(r"^\s*(?:/start|join|қосылу|войти)\s+(\S+)\s*$", re.IGNORECASE)
+
+
+def code_in(text: str | None) -> str | None:
+    """An invite code in a message: "/start CODE", "JOIN CODE", or the code alone."""
+    if not text:
+        return None
+    m = _JOIN.match(text)
+    candidate = m.group(1) if m else text
+    return normalise_code(candidate) if looks_like_code(candidate) else (
+        normalise_code(candidate) if m else None)
+
+
+async def stranger(ctx: Context, inbound: Inbound) -> list[Outbound]:
+    """A message from someone we do not know yet."""
+    tr = translator(inbound.language_hint or ctx.config.default_locale)
+    code = code_in(inbound.text)
+    if code is None:
+        return [Outbound(text=tr(_(
+            "Hello! Synaq helps schools run professional trials. It works for the pupils, "
+            "parents, mentors and teachers a school has invited.\n\n"
+            "To join, send the invite code from your school (8 letters and digits) or open the "
+            "link you were given. No code? Please ask your school's career-guidance "
+            "coordinator.")))]
+
+    sender = _sender_hash(inbound.channel, inbound.address)
+    if await _too_many_failures(ctx, sender):
+        return [Outbound(text=tr(_(
+            "Too many wrong codes were sent from this chat. Please wait 15 minutes and try "
+            "again, or ask your coordinator to check the code.")))]
+
+    invite = await ctx.invites.find(code)
+    problem = _invite_problem(ctx, invite)
+    if problem is not None:
+        if invite is None:
+            ctx.session.add(CodeAttempt(sender_hash=sender, at=ctx.now))
+        return [Outbound(text=tr(problem))]
+    assert invite is not None
+
+    person = await ctx.people.get(invite.person_id)
+    if person is None or not await ctx.invites.redeem(invite, ctx.now):
+        return [Outbound(text=tr(_used_msg()))]
+    await ctx.people.add_role(person, invite.role)
+    ctx.identity = await ctx.people.bind_identity(person, inbound.channel, inbound.address, ctx.now)
+    ctx.person = person
+    await ctx.session.execute(delete(CodeAttempt).where(CodeAttempt.sender_hash == sender))
+    if person.locale is None and inbound.language_hint:
+        hinted = inbound.language_hint.split("-")[0].lower()
+        person.locale = hinted if hinted in LOCALES else None
+    return [language_prompt(ctx, welcome=True)]
+
+
+async def known_person_code(ctx: Context, code: str) -> list[Outbound]:
+    """A code sent by someone already registered on this chat."""
+    assert ctx.person is not None
+    invite = await ctx.invites.find(code)
+    problem = _invite_problem(ctx, invite)
+    if problem is not None:
+        return [ctx.say(problem)]
+    assert invite is not None
+    if invite.person_id != ctx.person.id:
+        return [ctx.say(_(
+            "This chat is already registered for {name}. An invite code belongs to one person; "
+            "if it is yours too, please ask your coordinator to add the role to your own "
+            "account."), name=ctx.person.full_name)]
+    await ctx.invites.redeem(invite, ctx.now)
+    await ctx.people.add_role(ctx.person, invite.role)
+    from .menu import menu  # the menu imports this module's language prompt
+
+    return [ctx.say(_("Done: a new role is added to your account.")), await menu(ctx)]
+
+
+def _invite_problem(ctx: Context, invite: Invite | None) -> str | None:
+    if invite is None:
+        return _("I do not know this code. Please check it against your invitation "
+                 "(8 letters and digits) or ask your school coordinator for a new one.")
+    if invite.used_at is not None:
+        return _used_msg()
+    if invite.revoked_at is not None:
+        return _("This code has been replaced by a newer one. Please use the latest code "
+                 "your school gave you.")
+    if invite.expires_at <= ctx.now:
+        return _("This code has expired. Please ask your school coordinator for a new one.")
+    return None
+
+
+def _used_msg() -> str:
+    return _("This code has already been used. If that was you on another phone, you are "
+             "registered there; otherwise please ask your coordinator for a new code.")
+
+
+def _sender_hash(channel: str, address: str) -> str:
+    return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()
+
+
+async def _too_many_failures(ctx: Context, sender: str) -> bool:
+    since = ctx.now - FAILED_CODE_WINDOW
+    await ctx.session.execute(delete(CodeAttempt).where(CodeAttempt.at < since))
+    count = await ctx.session.scalar(
+        select(func.count()).select_from(CodeAttempt)
+        .where(CodeAttempt.sender_hash == sender, CodeAttempt.at >= since))
+    return (count or 0) >= MAX_FAILED_CODES
+
+
+# --- language ----------------------------------------------------------------------------
+
+def language_prompt(ctx: Context, welcome: bool = False) -> Outbound:
+    assert ctx.person is not None
+    # Shown in all three languages: the person has not chosen one yet.
+    lines = [translator(loc)(_("Please choose your language.")) for loc in LOCALES]
+    if welcome:
+        lines.insert(0, ctx.tr(_("Welcome to Synaq, {name}!"), name=ctx.person.full_name))
+    buttons = [[Button(LANGUAGE_NAMES[loc], payload("l", loc)) for loc in LOCALES]]
+    return Outbound(text=Safe("\n".join(lines)), person_id=ctx.person.id, buttons=buttons)
+
+
+@callback("l")
+async def _choose_language(ctx: Context, args: list[str]) -> list[Outbound]:
+    assert ctx.person is not None
+    if not args or args[0] not in LOCALES:
+        return [ctx.say(_("This button is no longer active."))]
+    ctx.person.locale = args[0]
+    from .menu import menu
+
+    return [ctx.say(_("Language saved: English. You can change it any time with /language.")),
+            await menu(ctx)]

@@ -1,0 +1,30 @@
+"""Every table of Synaq. Import from here: ``from storage.models import Person, Trial``."""
+
+from .base import Base, UTCDateTime, utcnow
+from .enums import (
+    Attendance,
+    Channel,
+    MediaKind,
+    MentorStatus,
+    OutboxStatus,
+    Participation,
+    PhotoTier,
+    Role,
+    RunStatus,
+    TrialStatus,
+    most_restrictive,
+)
+from .flows import Answer, FlowRun, Media
+from .messaging import AuditLog, Outbox, ProcessedInbound
+from .people import CodeAttempt, Guardian, Identity, Invite, Person, PersonRole
+from .school import ClassTeacher, Partner, School, SchoolClass, Site
+from .trials import Consent, Participant, PortfolioEntry, Summary, Trial
+
+__all__ = [
+    "Answer", "Attendance", "AuditLog", "Base", "Channel", "ClassTeacher", "CodeAttempt", "Consent", "FlowRun",
+    "Guardian", "Identity", "Invite", "Media", "MediaKind", "MentorStatus", "Outbox",
+    "OutboxStatus", "Participant", "Participation", "Partner", "Person", "PersonRole",
+    "PhotoTier", "PortfolioEntry", "ProcessedInbound", "Role", "RunStatus", "School",
+    "SchoolClass", "Site", "Summary", "Trial", "TrialStatus", "UTCDateTime", "most_restrictive",
+    "utcnow",
+]

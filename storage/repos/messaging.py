@@ -1,0 +1,124 @@
+"""Inbound de-duplication and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Outbox, OutboxStatus, ProcessedInbound
+
+from .upsert import insert_ignore
+
+
+class InboundLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, channel: str, external_id: str, now: datetime) -> bool:
+        """Record an inbound id; False if it was handled before (or is being handled now —
+        on PostgreSQL the second transaction waits for the first and then sees the row)."""
+        result = await self.session.execute(
+            insert_ignore(self.session, ProcessedInbound).values(
+                channel=channel, external_id=external_id, received_at=now)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        result = await self.session.execute(
+            delete(ProcessedInbound).where(ProcessedInbound.received_at < cutoff))
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+class OutboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, *, person_id: int | None, channel: str, address: str, purpose: str,
+        payload: dict[str, Any], now: datetime, dedup_key: str | None = None,
+        trial_id: int | None = None, not_before: datetime | None = None,
+    ) -> bool:
+        """Queue a message; False when ``dedup_key`` was queued before (nothing is added)."""
+        result = await self.session.execute(
+            insert_ignore(self.session, Outbox).values(
+                person_id=person_id, channel=channel, address=address, purpose=purpose,
+                payload=payload, dedup_key=dedup_key, trial_id=trial_id,
+                status=OutboxStatus.QUEUED, attempts=0, not_before=not_before or now,
+                created_at=now,
+            )
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def claim(
+        self, channels: list[str], now: datetime, limit: int = 100, address: str | None = None,
+    ) -> list[Outbox]:
+        """Take up to ``limit`` due messages for sending. Rows are locked and skipped by other
+        workers on PostgreSQL; SQLite has one writer at a time anyway."""
+        due = (
+            select(Outbox.id)
+            .where(Outbox.status == OutboxStatus.QUEUED, Outbox.not_before <= now,
+                   Outbox.channel.in_(channels))
+            .order_by(Outbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if address is not None:
+            due = due.where(Outbox.address == address)
+        ids = list(await self.session.scalars(due))
+        if not ids:
+            return []
+        await self.session.execute(
+            update(Outbox).where(Outbox.id.in_(ids))
+            .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=Outbox.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await self.session.scalars(
+            select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.id)
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
+
+    async def sent(self, row_id: int, now: datetime, external_id: str | None) -> None:
+        row = await self.session.get(Outbox, row_id)
+        if row is None:
+            return
+        if row.person_id is None:
+            # A reply to someone we do not know: nothing of theirs is kept once it is out.
+            await self.session.delete(row)
+            return
+        row.status = OutboxStatus.SENT
+        row.sent_at = now
+        row.external_id = external_id
+        row.error = None
+
+    async def retry(self, row_id: int, not_before: datetime, error: str) -> None:
+        await self.session.execute(
+            update(Outbox).where(Outbox.id == row_id)
+            .values(status=OutboxStatus.QUEUED, not_before=not_before, error=error[:500])
+        )
+
+    async def failed(self, row_id: int, error: str) -> None:
+        await self.session.execute(
+            update(Outbox).where(Outbox.id == row_id)
+            .values(status=OutboxStatus.FAILED, error=error[:500])
+        )
+
+    async def requeue_stale(self, now: datetime, older_than: timedelta) -> int:
+        """Messages claimed by a process that died before it could say how sending went."""
+        result = await self.session.execute(
+            update(Outbox)
+            .where(Outbox.status == OutboxStatus.SENDING,
+                   or_(Outbox.claimed_at.is_(None), Outbox.claimed_at < now - older_than))
+            .values(status=OutboxStatus.QUEUED)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def pending_count(self, channels: list[str] | None = None) -> int:
+        query = select(func.count()).select_from(Outbox).where(
+            Outbox.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]))
+        if channels is not None:
+            query = query.where(Outbox.channel.in_(channels))
+        return int(await self.session.scalar(query) or 0)
