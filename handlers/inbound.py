@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
+
 from flows.engine import TextInput
 from locales import _
 from storage.repos.invites import looks_like_code
 
-# Feature modules register their callbacks, commands and menu sections on import.
-from . import conversation, media, menu, onboarding, pupil  # noqa: F401
+from . import conversation, media, menu, onboarding
 from .context import Context
 from .events import Inbound, Outbound
 from .routing import CALLBACKS, COMMANDS
 
 FLOW_COMMANDS = ("/back", "/skip", "/done")
+
+# Feature modules register their callbacks, commands, menu sections and reminders on import.
+FEATURES = (
+    "pupil",
+)
+for _feature in FEATURES:
+    importlib.import_module(f"{__package__}.{_feature}")
 
 
 async def handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
