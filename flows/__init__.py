@@ -1,9 +1,16 @@
 """Conversations as data and the engine that runs them. ``FLOWS`` maps flow ids to flows."""
 
+from .language import LANGUAGE
 from .model import Flow
 from .pupil_before import BEFORE_TRIAL
 
-FLOWS: dict[str, Flow] = {flow.id: flow for flow in (BEFORE_TRIAL,)}
+FLOWS: dict[str, Flow] = {
+    flow.id: flow
+    for flow in (
+        LANGUAGE,
+        BEFORE_TRIAL,
+    )
+}
 
 
 def register(flow: Flow) -> Flow:

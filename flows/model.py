@@ -110,6 +110,8 @@ class Flow:
     steps: tuple[Step, ...]
     # Shown once the last step is answered.
     done_text: str = _("Thank you! Your answers are saved.")
+    # Shown when a button of a run that is already complete is pressed.
+    finished_text: str = _("This questionnaire is already finished. Thank you!")
     version: int = 1
     by_id: dict[str, Step] = field(init=False, repr=False, compare=False)
 

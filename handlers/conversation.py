@@ -66,7 +66,7 @@ async def resume(ctx: Context, run: FlowRun) -> list[Outbound]:
     """Ask the current question of ``run`` again (after "where was I?", or a restart)."""
     flow = FLOWS[run.flow_id]
     outcome = await engine(ctx).current(run, flow)
-    return await _reply(ctx, flow, outcome, intro=_("Let us continue where we stopped."))
+    return await _reply(ctx, flow, outcome, intro=_("Let's continue where we left off."))
 
 
 async def answer(ctx: Context, run: FlowRun, given: Input) -> list[Outbound]:
@@ -96,7 +96,7 @@ async def _reply(ctx: Context, flow: Flow, outcome: Outcome,
     out: list[Outbound] = []
     if outcome.status == "stale":
         if outcome.step is None:
-            return [ctx.say(_("This questionnaire is already finished. Thank you!"))]
+            return [ctx.say(flow.finished_text)]
         out.append(ctx.say(_("That button belongs to an earlier question. We are here now:")))
     elif outcome.status == "invalid" and outcome.problem:
         out.append(ctx.say(outcome.problem, None, **outcome.problem_params))

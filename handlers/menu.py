@@ -6,7 +6,7 @@ from locales import Safe, _
 
 from .context import Context
 from .events import Button, Inbound, Outbound
-from .onboarding import language_prompt
+from .onboarding import ask_language
 from .routing import MENU_SECTIONS, ROLE_ORDER, callback, command, payload
 
 ROLE_NAMES = {
@@ -47,16 +47,16 @@ async def _menu_command(ctx: Context, inbound: Inbound, arg: str) -> list[Outbou
 
 @command("/language")
 async def _language_command(ctx: Context, inbound: Inbound, arg: str) -> list[Outbound]:
-    return [language_prompt(ctx)]
+    return await ask_language(ctx)
 
 
 ROLE_HELP = {
     "pupil": _("As a pupil you answer short questionnaires before and after a trial, rate "
-               "yourself, and send a photo of what you made."),
+               "your own work, and send a photo of what you made."),
     "parent": _("As a parent you read about each trial, give or withdraw consent, and get a "
                 "one-page summary of what your child did."),
     "mentor": _("As a mentor you confirm the trial, get a short card on the day, and rate "
-                "each pupil with a few taps."),
+                "each pupil's work with a few taps."),
     "teacher": _("As a class teacher you mark attendance on the day and may approve the "
                  "summaries for parents."),
     "coordinator": _("As a coordinator you set up trials, invite people and get a daily "

@@ -9,16 +9,18 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from locales import LANGUAGE_NAMES, LOCALES, Safe, _, translator
-from storage.models import CodeAttempt, Invite
+from flows.language import LANGUAGE
+from locales import LOCALES, Safe, _, translator
+from storage.models import CodeAttempt, FlowRun, Invite
 from storage.repos.invites import looks_like_code, normalise_code
 
+from . import conversation
 from .context import Context
-from .events import Button, Inbound, Outbound
-from .routing import callback, payload
+from .events import Inbound, Outbound
 
 MAX_FAILED_CODES = 5
 FAILED_CODE_WINDOW = timedelta(minutes=15)
@@ -44,9 +46,9 @@ async def stranger(ctx: Context, inbound: Inbound) -> list[Outbound]:
         return [Outbound(text=tr(_(
             "Hello! Synaq helps schools run professional trials. It works for the pupils, "
             "parents, mentors and teachers a school has invited.\n\n"
-            "To join, send the invite code from your school (8 letters and digits) or open the "
-            "link you were given. No code? Please ask your school's career-guidance "
-            "coordinator.")))]
+            "To join, send the invite code from your school (8 characters: letters and digits) "
+            "or open the link you were given. No code? Please ask your school's "
+            "career-guidance coordinator.")))]
 
     sender = _sender_hash(inbound.channel, inbound.address)
     if await _too_many_failures(ctx, sender):
@@ -72,7 +74,8 @@ async def stranger(ctx: Context, inbound: Inbound) -> list[Outbound]:
     if person.locale is None and inbound.language_hint:
         hinted = inbound.language_hint.split("-")[0].lower()
         person.locale = hinted if hinted in LOCALES else None
-    return [language_prompt(ctx, welcome=True)]
+    welcome = ctx.say(_("Welcome to Synaq, {name}!"), name=person.full_name)
+    return [welcome, *await ask_language(ctx)]
 
 
 async def known_person_code(ctx: Context, code: str) -> list[Outbound]:
@@ -85,9 +88,10 @@ async def known_person_code(ctx: Context, code: str) -> list[Outbound]:
     assert invite is not None
     if invite.person_id != ctx.person.id:
         return [ctx.say(_(
-            "This chat is already registered for {name}. An invite code belongs to one person; "
-            "if it is yours too, please ask your coordinator to add the role to your own "
-            "account."), name=ctx.person.full_name)]
+            "This chat belongs to {name}, and this code was made for someone else. If the new "
+            "role is for you, ask your coordinator to add it to your account; if the code is "
+            "for another person, they should open it in their own chat."),
+            name=ctx.person.full_name)]
     await ctx.invites.redeem(invite, ctx.now)
     await ctx.people.add_role(ctx.person, invite.role)
     from .menu import menu  # the menu imports this module's language prompt
@@ -98,7 +102,8 @@ async def known_person_code(ctx: Context, code: str) -> list[Outbound]:
 def _invite_problem(ctx: Context, invite: Invite | None) -> str | None:
     if invite is None:
         return _("I do not know this code. Please check it against your invitation "
-                 "(8 letters and digits) or ask your school coordinator for a new one.")
+                 "(8 characters: letters and digits) or ask your school coordinator for a new "
+                 "one.")
     if invite.used_at is not None:
         return _used_msg()
     if invite.revoked_at is not None:
@@ -129,23 +134,22 @@ async def _too_many_failures(ctx: Context, sender: str) -> bool:
 
 # --- language ----------------------------------------------------------------------------
 
-def language_prompt(ctx: Context, welcome: bool = False) -> Outbound:
-    assert ctx.person is not None
-    # Shown in all three languages: the person has not chosen one yet.
+async def ask_language(ctx: Context) -> list[Outbound]:
+    return await conversation.start(ctx, LANGUAGE)
+
+
+@conversation.context_for(LANGUAGE.id)
+async def _language_prompt(ctx: Context, run: FlowRun) -> dict[str, Any]:
     lines = [translator(loc)(_("Please choose your language.")) for loc in LOCALES]
-    if welcome:
-        lines.insert(0, ctx.tr(_("Welcome to Synaq, {name}!"), name=ctx.person.full_name))
-    buttons = [[Button(LANGUAGE_NAMES[loc], payload("l", loc)) for loc in LOCALES]]
-    return Outbound(text=Safe("\n".join(lines)), person_id=ctx.person.id, buttons=buttons)
+    return {"prompt": Safe("\n".join(lines))}
 
 
-@callback("l")
-async def _choose_language(ctx: Context, args: list[str]) -> list[Outbound]:
+@conversation.on_complete(LANGUAGE.id)
+async def _language_chosen(ctx: Context, run: FlowRun,
+                           answers: dict[str, dict[str, Any]]) -> list[Outbound]:
     assert ctx.person is not None
-    if not args or args[0] not in LOCALES:
-        return [ctx.say(_("This button is no longer active."))]
-    ctx.person.locale = args[0]
-    from .menu import menu
+    ctx.person.locale = answers["locale"]["choice"]
+    from .menu import menu  # the menu module imports this one
 
     return [ctx.say(_("Language saved: English. You can change it any time with /language.")),
             await menu(ctx)]

@@ -2,6 +2,7 @@
 
 ``python -m locales stub FEATURE FILE…`` adds the msgids of FILEs that no catalog has yet to
 ``locales/<locale>/LC_MESSAGES/FEATURE.po`` (kk and ru left empty to translate, en filled).
+``python -m locales rename OLD NEW`` rewords a msgid in every catalog, keeping translations.
 ``python -m locales extract`` writes ``locales/synaq.pot`` for translators' tools.
 """
 
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import LOCALES
-from .catalogs import extract_messages, missing_by_locale, stub, write_pot
+from .catalogs import extract_messages, missing_by_locale, rename, stub, write_pot
 
 
 def main(argv: list[str]) -> int:
@@ -24,6 +25,9 @@ def main(argv: list[str]) -> int:
     if command == "stub" and len(argv) >= 3:
         added = stub(root, argv[1], [Path(p) for p in argv[2:]])
         print(", ".join(f"{loc}: +{n}" for loc, n in added.items()))
+        return 0
+    if command == "rename" and len(argv) == 3:
+        print(f"{rename(argv[1], argv[2])} catalogs changed")
         return 0
     if command == "check":
         messages = extract_messages(root)

@@ -125,3 +125,22 @@ def _extract_file(root: Path, path: Path) -> list[Any]:
             "python", str(path), keywords=KEYWORDS, comment_tags=(), strip_comment_tags=True)
         if message
     ]
+
+
+def rename(old: str, new: str) -> int:
+    """Give a msgid new English wording in every catalog, keeping its translations."""
+    changed = 0
+    for po in sorted(DOMAIN_DIR.glob("*/LC_MESSAGES/*.po")):
+        locale = po.parent.parent.name
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        message = catalog.get(old)
+        if message is None:
+            continue
+        string = new if locale == "en" else message.string
+        catalog.delete(old)
+        catalog.add(new, string, locations=message.locations, flags=message.flags)
+        with po.open("wb") as fh:
+            write_po(fh, catalog, width=100)
+        changed += 1
+    return changed
