@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -22,6 +23,37 @@ from aiohttp import web
 BOT_ID = 7000001
 BOT_USERNAME = "SynaqTestBot"
 SEND_METHODS = {"sendmessage", "sendphoto", "senddocument"}
+TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_LIMIT = 4096, 1024, 64
+# Telegram's HTML parse mode: these tags, and "&" only as an entity; anything else is a 400.
+HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+             "tg-spoiler", "span", "blockquote"}
+_TAG = re.compile(r"<(/?)([a-z-]+)(\s[^<>]*)?>")
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def html_problem(text: str) -> str | None:
+    """Why Telegram would refuse ``text`` in HTML parse mode, or None."""
+    stack: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "<":
+            m = _TAG.match(text, i)
+            if not m or m.group(2) not in HTML_TAGS:
+                return f"unsupported start tag at byte offset {i}"
+            if m.group(1):
+                if not stack or stack.pop() != m.group(2):
+                    return f"unmatched end tag at byte offset {i}"
+            else:
+                stack.append(m.group(2))
+            i = m.end()
+            continue
+        if ch == "&" and not _ENTITY.match(text, i):
+            return f"unescaped & at byte offset {i}"
+        if ch == ">":
+            return f"unescaped > at byte offset {i}"
+        i += 1
+    return f"unclosed tag {stack[-1]}" if stack else None
 
 
 @dataclass
@@ -188,12 +220,23 @@ class FakeTelegram:
                 return _error(429, "Too Many Requests: retry after 1", 1)
             self._send_times.append(now)
         text = str(params.get("text") or params.get("caption") or "")
+        limit = TEXT_LIMIT if method == "sendmessage" else CAPTION_LIMIT
+        if method == "sendmessage" and not text.strip():
+            return _error(400, "Bad Request: message text is empty")
+        if len(text) > limit:
+            return _error(400, "Bad Request: message is too long")
+        if params.get("parse_mode") == "HTML" and (problem := html_problem(text)):
+            return _error(400, f"Bad Request: can't parse entities: {problem}")
         markup = params.get("reply_markup")
         buttons = []
         if markup:
             data = json.loads(markup) if isinstance(markup, str) else markup
             buttons = [[(b["text"], b.get("callback_data", "")) for b in row]
                        for row in data.get("inline_keyboard", [])]
+            for row in buttons:
+                for label, data_ in row:
+                    if not label or len(data_.encode()) > CALLBACK_DATA_LIMIT:
+                        return _error(400, "Bad Request: BUTTON_DATA_INVALID")
         file_field = params.get("photo") or params.get("document")
         message_id = next(self._message_ids)
         sent = Sent(method, chat_id, text, buttons, message_id, now,
