@@ -23,7 +23,7 @@ class Trial(Base):
         ForeignKey("school_class.id", ondelete="SET NULL")
     )
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # 3
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))  # 4, 5
     coordinator_id: Mapped[int | None] = mapped_column(  # 6, school side
         ForeignKey("person.id", ondelete="SET NULL")
@@ -79,7 +79,7 @@ class Participant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"), index=True)
     pupil_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     attendance: Mapped[str | None] = mapped_column(String(8))  # present / absent
     attendance_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     # Annex 5 quick card of the escorting teacher: "+" / "-"
