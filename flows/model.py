@@ -49,7 +49,17 @@ class AnyOf:
         return answers.get(self.step, {}).get("choice") in self.values
 
 
-Condition = Eq | Ne | AnyOf
+@dataclass(frozen=True)
+class All:
+    """True when every one of ``conditions`` holds."""
+
+    conditions: tuple[Eq | Ne | AnyOf, ...]
+
+    def holds(self, answers: Answers) -> bool:
+        return all(c.holds(answers) for c in self.conditions)
+
+
+Condition = Eq | Ne | AnyOf | All
 
 
 # --- steps -------------------------------------------------------------------------------
