@@ -42,8 +42,8 @@ async def _pupil_menu(ctx: Context) -> list[Button]:
     tz = await ctx.timezone_of(ctx.person.school_id)
     for trial in await ctx.trials.for_pupil(ctx.person.id, since=ctx.now - _DAY):
         if await before_is_open(ctx, trial):
-            label = ctx.tr(_("📝 Before the trial: {trial}, {date}"), trial=trial.title,
-                           date=ctx.tr.date(trial.starts_at, tz, "d MMM"))
+            label = ctx.tr.plain(_("📝 Before the trial: {trial}, {date}"), trial=trial.title,
+                                 date=ctx.tr.date(trial.starts_at, tz, "d MMM"))
             buttons.append(Button(label, payload("pb", trial.id)))
     return buttons
 

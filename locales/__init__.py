@@ -92,6 +92,11 @@ class Translator:
             text = text.format(**{k: escape(v) for k, v in params.items()})
         return Safe(text)
 
+    def plain(self, msgid: str, **params: Any) -> str:
+        """For plain-text places (button labels): parameters are not HTML-escaped."""
+        text = self._tr.gettext(msgid)
+        return text.format(**params) if params else text
+
     def plural(self, pair: tuple[str, str], n: int, **params: Any) -> Safe:
         text = self._tr.ngettext(pair[0], pair[1], n)
         return Safe(text.format(n=n, **{k: escape(v) for k, v in params.items()}))
