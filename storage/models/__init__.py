@@ -19,6 +19,7 @@ from .messaging import AuditLog, Outbox, ProcessedInbound
 from .people import CodeAttempt, Guardian, Identity, Invite, Person, PersonRole
 from .school import ClassTeacher, Partner, School, SchoolClass, Site
 from .trials import Consent, Participant, PortfolioEntry, Summary, Trial
+from .whatsapp import WhatsAppChat, WhatsAppContent, WhatsAppMessage
 
 __all__ = [
     "Answer", "Attendance", "AuditLog", "Base", "Channel", "ClassTeacher", "CodeAttempt", "Consent", "FlowRun",
@@ -26,5 +27,5 @@ __all__ = [
     "OutboxStatus", "Participant", "Participation", "Partner", "Person", "PersonRole",
     "PhotoTier", "PortfolioEntry", "ProcessedInbound", "Role", "RunStatus", "School",
     "SchoolClass", "Site", "Summary", "Trial", "TrialStatus", "UTCDateTime", "most_restrictive",
-    "utcnow",
+    "utcnow", "WhatsAppChat", "WhatsAppContent", "WhatsAppMessage",
 ]
