@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 import mimetypes
+import os
 import re
 import sys
 from datetime import UTC, datetime
@@ -61,6 +62,7 @@ class ConsoleSender:
 
 def to_inbound(line: str, address: str, sender: ConsoleSender) -> Inbound:
     now = datetime.now(UTC)
+    hint = os.environ.get("LANG")  # "ru_RU.UTF-8": greet a stranger in the terminal's language
     word, _sep, rest = line.partition(" ")
     if word in _FILE_COMMANDS and rest.strip():
         path = Path(rest.strip()).expanduser()
@@ -72,12 +74,14 @@ def to_inbound(line: str, address: str, sender: ConsoleSender) -> Inbound:
 
         kind = _FILE_COMMANDS[word]
         media = IncomingMedia(kind, mime, size, fetch, path.name)
-        return Inbound(channel=Channel.CONSOLE, address=address, received_at=now, media=(media,))
+        return Inbound(channel=Channel.CONSOLE, address=address, received_at=now, media=(media,),
+                       language_hint=hint)
     stripped = line.strip()
     if stripped.isdigit() and 1 <= int(stripped) <= len(sender.buttons):
         return Inbound(channel=Channel.CONSOLE, address=address, received_at=now,
-                       callback=sender.buttons[int(stripped) - 1])
-    return Inbound(channel=Channel.CONSOLE, address=address, received_at=now, text=line)
+                       callback=sender.buttons[int(stripped) - 1], language_hint=hint)
+    return Inbound(channel=Channel.CONSOLE, address=address, received_at=now, text=line,
+                   language_hint=hint)
 
 
 async def run_console(runtime: Runtime, address: str, person_id: int | None = None,
