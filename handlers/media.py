@@ -24,6 +24,15 @@ TIER_RULES: dict[str, TierRule] = {}
 VISUAL = {"photo", "video", "document"}
 
 
+class MediaTooLarge(Exception):
+    """Raised by :attr:`IncomingMedia.fetch` when the file turns out larger than allowed
+    (channels that cannot tell the size before downloading stop there)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
 def media_rule(flow_id: str) -> Callable[[TierRule], TierRule]:
     def register(fn: TierRule) -> TierRule:
         TIER_RULES[flow_id] = fn
@@ -49,7 +58,10 @@ async def receive(ctx: Context, run: FlowRun, item: IncomingMedia) -> list[Outbo
                           "voice note."))]
     if item.size is not None and item.size > limit:
         return [_too_big(ctx, item.size, limit)]
-    data = await item.fetch()
+    try:
+        data = await item.fetch()
+    except MediaTooLarge as exc:  # the channel learnt the size only while downloading
+        return [_too_big(ctx, exc.size, limit)]
     if len(data) > limit:
         return [_too_big(ctx, len(data), limit)]
     store = MediaStore(ctx.config.media_dir)
