@@ -42,6 +42,10 @@ class Runtime:
         return OutboxWorker(self.sessions, self.senders, rates=rates, **kwargs)  # type: ignore[arg-type]
 
     async def close(self) -> None:
+        for sender in self.senders.values():
+            close = getattr(sender, "close", None)  # senders holding an HTTP session
+            if close is not None:
+                await close()
         if self.bot is not None:
             await self.bot.session.close()  # type: ignore[attr-defined]
         await self.engine.dispose()
@@ -61,6 +65,10 @@ async def open_runtime(settings: Settings, channels: bool = True) -> Runtime:
         bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
         username = await _bot_username(bot)
         senders["telegram"] = TelegramSender(bot, MediaStore(settings.media_dir))
+    if channels and settings.whatsapp_enabled:
+        from .whatsapp import make_sender
+
+        senders["whatsapp"] = make_sender(settings, sessions)
     config = settings.handler_config(telegram_username=username)
     return Runtime(settings, engine, sessions, config, Service(sessions, config), senders, bot)
 

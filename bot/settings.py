@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_whatsapp_from: str | None = None
     twilio_api_url: str | None = None
+    # Approved Content templates for WhatsApp messages outside the 24-hour window, per
+    # purpose and language (TOML; bot/whatsapp_templates.py, README "WhatsApp").
+    whatsapp_templates_file: Path | None = None
 
     public_base_url: str | None = None
     http_host: str = "127.0.0.1"
@@ -56,7 +59,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("telegram_bot_token", "telegram_webhook_secret", "twilio_auth_token",
-                     mode="before")
+                     "whatsapp_templates_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

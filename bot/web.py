@@ -34,6 +34,10 @@ def build_app(runtime: Runtime, dispatcher: object | None = None) -> web.Applica
             handle_in_background=False,
             secret_token=secret.get_secret_value() if secret else None,
         ).register(app, path=webhook_path(settings.telegram_webhook_url))
+    if settings.whatsapp_enabled:
+        from .whatsapp_web import install as install_whatsapp
+
+        install_whatsapp(app, runtime)
     for install in ROUTE_INSTALLERS:
         install(app, runtime)
     return app

@@ -8,10 +8,11 @@ from .context import Context
 from .events import Inbound, Outbound
 from .textsplit import split_html
 
-# What one message may carry, per channel (Telegram: 4096 text, 1024 caption; Twilio's
-# WhatsApp: 1600 body). A longer text becomes several messages, each one call to the channel,
-# so that a retry never repeats a part already delivered.
-TEXT_LIMIT = {"telegram": 4096, "whatsapp": 1600}
+# What one message may carry, per channel (Telegram: 4096 text, 1024 caption; WhatsApp: a
+# plain body 1600, but the body of quick replies and list pickers only 1024). A longer text
+# becomes several messages, each one call to the channel, so that a retry never repeats a
+# part already delivered.
+TEXT_LIMIT = {"telegram": 4096, "whatsapp": 1024}
 CAPTION_LIMIT = {"telegram": 1024, "whatsapp": 1024}
 
 log = logging.getLogger(__name__)
