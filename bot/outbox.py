@@ -39,6 +39,9 @@ class SendResult:
 
 
 class ChannelSender(Protocol):
+    """Sends one outbox payload. A sender that needs the row itself (its purpose, its id)
+    also has ``async send_row(row) -> SendResult``, which the worker then calls instead."""
+
     channel: str
 
     async def send(self, address: str, payload: dict[str, Any]) -> SendResult: ...
@@ -138,7 +141,9 @@ class OutboxWorker:
             await self._chat_limit(row.channel, row.address).acquire()
         async with self.channel_limit[row.channel]:
             try:
-                result = await sender.send(row.address, row.payload)
+                send_row = getattr(sender, "send_row", None)
+                result = await (send_row(row) if send_row is not None
+                                else sender.send(row.address, row.payload))
             except Exception as exc:  # a bug in an adapter must not lose the message
                 log.exception("sending outbox row %s failed", row.id)
                 result = SendResult(ok=False, transient=True, error=repr(exc))
