@@ -7,8 +7,11 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Answer, FlowRun, RunStatus
+
+from .upsert import upsert
 
 
 class FlowRuns:
@@ -74,7 +77,12 @@ class FlowRuns:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
-        await self.session.refresh(run)
+        # The row now holds exactly these values: record them without reading it back.
+        for key, value in (("step_id", step_id), ("history", history),
+                           ("version", run.version + 1), ("updated_at", now),
+                           ("status", str(status)),
+                           ("completed_at", now if status == RunStatus.COMPLETED else None)):
+            set_committed_value(run, key, value)
         return True
 
     async def cancel(self, run: FlowRun, now: datetime) -> None:
@@ -98,15 +106,11 @@ class FlowRuns:
     async def put_answer(
         self, run_id: int, step_id: str, value: dict[str, Any], now: datetime
     ) -> None:
-        existing = await self.session.scalar(
-            select(Answer).where(Answer.run_id == run_id, Answer.step_id == step_id)
+        """Store (or replace, after "back") the answer to one step, in one statement."""
+        await self.session.execute(
+            upsert(self.session, Answer, ["run_id", "step_id"], ["value", "answered_at"]).values(
+                run_id=run_id, step_id=step_id, value=value, answered_at=now)
         )
-        if existing is None:
-            self.session.add(Answer(run_id=run_id, step_id=step_id, value=value, answered_at=now))
-        else:
-            existing.value = value
-            existing.answered_at = now
-        await self.session.flush()
 
     async def drop_answers(self, run_id: int, step_ids: list[str]) -> None:
         if step_ids:

@@ -1,4 +1,4 @@
-"""INSERT … ON CONFLICT DO NOTHING on whichever backend the session is bound to."""
+"""INSERT … ON CONFLICT on whichever backend the session is bound to."""
 
 from __future__ import annotations
 
@@ -12,3 +12,12 @@ def insert_ignore(session: AsyncSession, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing()
+
+
+def upsert(session: AsyncSession, table: Any, keys: list[str], update: list[str]) -> Any:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET the ``update`` columns to the new values."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={c: statement.excluded[c] for c in update})
