@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import Outbox, OutboxStatus, ProcessedInbound
 
@@ -55,15 +56,26 @@ class OutboxRepo:
     async def claim(
         self, channels: list[str], now: datetime, limit: int = 100, address: str | None = None,
     ) -> list[Outbox]:
-        """Take up to ``limit`` due messages for sending. Rows are locked and skipped by other
-        workers on PostgreSQL; SQLite has one writer at a time anyway."""
+        """Take up to ``limit`` due messages for sending (status ``sending``). Rows are locked
+        and skipped by other workers on PostgreSQL; SQLite has one writer at a time anyway.
+
+        A chat's message is not taken while an earlier one of the same chat waits for a
+        retry, so that each chat receives its messages in order. (A message still marked as
+        being sent does not hold the chat up: after a crash it may stay so for minutes.)
+        """
+        earlier = aliased(Outbox)
+        blocked = exists().where(
+            earlier.channel == Outbox.channel, earlier.address == Outbox.address,
+            earlier.id < Outbox.id, earlier.status == OutboxStatus.QUEUED,
+            earlier.error.is_not(None),
+        )
         due = (
             select(Outbox.id)
             .where(Outbox.status == OutboxStatus.QUEUED, Outbox.not_before <= now,
-                   Outbox.channel.in_(channels))
+                   Outbox.channel.in_(channels), ~blocked)
             .order_by(Outbox.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=Outbox)
         )
         if address is not None:
             due = due.where(Outbox.address == address)
@@ -72,7 +84,7 @@ class OutboxRepo:
             return []
         await self.session.execute(
             update(Outbox).where(Outbox.id.in_(ids))
-            .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=Outbox.attempts + 1)
+            .values(status=OutboxStatus.SENDING, claimed_at=now)
             .execution_options(synchronize_session=False)
         )
         rows = await self.session.scalars(
@@ -82,37 +94,58 @@ class OutboxRepo:
         return list(rows)
 
     async def sent(self, row_id: int, now: datetime, external_id: str | None) -> None:
-        row = await self.session.get(Outbox, row_id)
-        if row is None:
+        await self.sent_many([(row_id, external_id)], now)
+
+    async def sent_many(self, delivered: list[tuple[int, str | None]], now: datetime) -> None:
+        """Rows the channel accepted: (row id, the channel's message id)."""
+        if not delivered:
             return
-        if row.person_id is None:
-            # A reply to someone we do not know: nothing of theirs is kept once it is out.
-            await self.session.delete(row)
-            return
-        row.status = OutboxStatus.SENT
-        row.sent_at = now
-        row.external_id = external_id
-        row.error = None
+        table = cast(Table, Outbox.__table__)
+        await self.session.execute(
+            update(table).where(table.c.id == bindparam("row_id")).values(
+                status=OutboxStatus.SENT, sent_at=now, external_id=bindparam("ext"),
+                error=None, attempts=table.c.attempts + 1),
+            [{"row_id": row_id, "ext": ext} for row_id, ext in delivered],
+        )
+        # A reply to someone we do not know: nothing of theirs is kept once it is out.
+        await self.session.execute(
+            delete(Outbox).where(Outbox.id.in_([r for r, _ext in delivered]),
+                                 Outbox.person_id.is_(None))
+            .execution_options(synchronize_session=False)
+        )
 
     async def retry(self, row_id: int, not_before: datetime, error: str) -> None:
+        """A try that failed for now (429, 5xx, network): queued again for ``not_before``."""
         await self.session.execute(
             update(Outbox).where(Outbox.id == row_id)
-            .values(status=OutboxStatus.QUEUED, not_before=not_before, error=error[:500])
+            .values(status=OutboxStatus.QUEUED, not_before=not_before, error=error[:500],
+                    attempts=Outbox.attempts + 1)
         )
+
+    async def release(self, row_ids: list[int], not_before: datetime) -> None:
+        """Claimed rows handed back untried (their chat or channel must wait)."""
+        if row_ids:
+            await self.session.execute(
+                update(Outbox).where(Outbox.id.in_(row_ids), Outbox.status == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.QUEUED, not_before=not_before)
+                .execution_options(synchronize_session=False)
+            )
 
     async def failed(self, row_id: int, error: str) -> None:
         await self.session.execute(
             update(Outbox).where(Outbox.id == row_id)
-            .values(status=OutboxStatus.FAILED, error=error[:500])
+            .values(status=OutboxStatus.FAILED, error=error[:500], attempts=Outbox.attempts + 1)
         )
 
     async def requeue_stale(self, now: datetime, older_than: timedelta) -> int:
-        """Messages claimed by a process that died before it could say how sending went."""
+        """Messages claimed by a process that died before it could say how sending went.
+        The error keeps the chat's later messages behind them."""
         result = await self.session.execute(
             update(Outbox)
             .where(Outbox.status == OutboxStatus.SENDING,
                    or_(Outbox.claimed_at.is_(None), Outbox.claimed_at < now - older_than))
-            .values(status=OutboxStatus.QUEUED)
+            .values(status=OutboxStatus.QUEUED,
+                    error="claimed by a process that stopped before sending finished")
         )
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
