@@ -2,13 +2,19 @@
 
 from .language import LANGUAGE
 from .model import Flow
+from .parent_consent import PARENT_CONSENT
+from .pupil_after import AFTER_TRIAL
 from .pupil_before import BEFORE_TRIAL
+from .pupil_trace import TRACE
 
 FLOWS: dict[str, Flow] = {
     flow.id: flow
     for flow in (
         LANGUAGE,
         BEFORE_TRIAL,
+        PARENT_CONSENT,
+        AFTER_TRIAL,
+        TRACE,
     )
 }
 

@@ -18,6 +18,7 @@ FLOW_COMMANDS = ("/back", "/skip", "/done")
 # Feature modules register their callbacks, commands, menu sections and reminders on import.
 FEATURES = (
     "pupil",
+    "parent",
 )
 for _feature in FEATURES:
     importlib.import_module(f"{__package__}.{_feature}")

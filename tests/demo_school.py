@@ -6,9 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from handlers.context import Context
+from handlers.delivery import enqueue
+from handlers.timeline import REMINDERS, Recipient
 from storage.demo import load_demo
 from storage.models import Person, Trial
 from storage.repos.invites import Invites
+from storage.repos.people import People
+from storage.repos.trials import Trials
 
 from .harness import Harness, TgUser
 
@@ -57,3 +62,57 @@ class DemoSchool:
         label = {"kk": "Қазақша", "ru": "Русский", "en": "English"}[lang]
         await user.taps(label)
         return user
+
+    async def add_person(self, name: str, role: str, locale: str | None = None,
+                         children: tuple[str, ...] = (), on_trial: bool = False) -> Person:
+        """Another person of the demo school: a second parent, a sibling on the trial…"""
+        async with self.h.db() as session:
+            people = People(session)
+            person = await people.add(name, [role], school_id=self.school_id, locale=locale)
+            for child in children:
+                await people.link_guardian(person.id, self.id(child))
+            if on_trial:
+                await Trials(session).add_participant(self.trial_id, person.id, self.h.now)
+        self.people[name] = person
+        return person
+
+    async def link(self, parent: str, pupil: str) -> None:
+        async with self.h.db() as session:
+            await People(session).link_guardian(self.id(parent), self.id(pupil))
+
+    async def consent(self, parent: str, tier: str | None = "Portfolio only",
+                      note: str | None = None) -> TgUser:
+        """``parent`` joins (in English) and answers the consent request: agrees with the
+        photo ``tier`` label, or declines when ``tier`` is None."""
+        user = await self.join(parent, lang="en")
+        await self.remind("consent.request")
+        request = next(m for m in reversed(user.inbox) if "invites" in m.text)
+        await user.taps("Answer: consent", request)
+        if tier is None:
+            await user.taps("I do not agree")
+            return user
+        await user.taps("I agree")
+        await user.taps(tier)
+        if note is None:
+            await user.taps("Skip")
+        else:
+            await user.says(note)
+        await user.taps("I have read the safety rules")
+        return user
+
+    async def remind(self, purpose: str, occurrence: int = 0) -> list[Recipient]:
+        """What the timeline job does for one registered reminder of the demo trial at
+        ``h.now``: each recipient still pending gets the built messages, queued and
+        delivered. Returns those recipients."""
+        reminder = REMINDERS[purpose]
+        done: list[Recipient] = []
+        async with self.h.db() as session:
+            ctx = Context(session=session, now=self.h.now, config=self.h.config)
+            trial = await session.get(Trial, self.trial_id)
+            assert trial is not None
+            for recipient in await reminder.recipients(ctx, trial):
+                if await reminder.pending(ctx, trial, recipient):
+                    await enqueue(ctx, await reminder.build(ctx, trial, recipient, occurrence))
+                    done.append(recipient)
+        await self.h.deliver()
+        return done

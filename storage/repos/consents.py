@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Consent
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two parents of one pupil whose latest decisions differ; the newest one stands."""
+
+    pupil_id: int
+    decisions: list[Consent]  # each parent's latest decision, oldest first
+
+    @property
+    def standing(self) -> Consent:
+        return self.decisions[-1]
+
+
+def differ(a: Consent, b: Consent) -> bool:
+    """Decisions that disagree on taking part, or (both agreeing) on the photo tier; a
+    medical note is information, not a decision."""
+    if a.participation != b.participation:
+        return True
+    return a.participation == "agree" and a.photo_tier != b.photo_tier
 
 
 class Consents:
@@ -63,3 +84,47 @@ class Consents:
             select(Consent).where(Consent.trial_id == trial_id, Consent.pupil_id == pupil_id)
             .order_by(Consent.created_at, Consent.id)
         ))
+
+    async def latest_by_parent(self, trial_id: int, pupil_id: int) -> list[Consent]:
+        """Each parent's own latest decision for the pupil, oldest first."""
+        newest = (
+            select(func.max(Consent.id).label("id"))
+            .where(Consent.trial_id == trial_id, Consent.pupil_id == pupil_id,
+                   Consent.parent_id.is_not(None))
+            .group_by(Consent.parent_id).subquery()
+        )
+        return list(await self.session.scalars(
+            select(Consent).join(newest, newest.c.id == Consent.id)
+            .order_by(Consent.created_at, Consent.id)
+        ))
+
+    async def has_decided(self, trial_id: int, pupil_id: int, parent_id: int) -> bool:
+        found = await self.session.scalar(
+            select(Consent.id).where(Consent.trial_id == trial_id, Consent.pupil_id == pupil_id,
+                                     Consent.parent_id == parent_id).limit(1)
+        )
+        return found is not None
+
+    async def conflict(self, trial_id: int, pupil_id: int) -> Conflict | None:
+        """The pupil's parents disagree: their latest own decisions differ."""
+        decisions = await self.latest_by_parent(trial_id, pupil_id)
+        if any(differ(a, b) for a in decisions for b in decisions):
+            return Conflict(pupil_id, decisions)
+        return None
+
+    async def conflicts(self, trial_id: int) -> list[Conflict]:
+        """Every pupil of the trial whose parents disagree (for the digest and the status)."""
+        newest = (
+            select(func.max(Consent.id).label("id"))
+            .where(Consent.trial_id == trial_id, Consent.parent_id.is_not(None))
+            .group_by(Consent.pupil_id, Consent.parent_id).subquery()
+        )
+        rows = await self.session.scalars(
+            select(Consent).join(newest, newest.c.id == Consent.id)
+            .order_by(Consent.pupil_id, Consent.created_at, Consent.id)
+        )
+        by_pupil: dict[int, list[Consent]] = {}
+        for row in rows:
+            by_pupil.setdefault(row.pupil_id, []).append(row)
+        return [Conflict(pupil_id, decisions) for pupil_id, decisions in by_pupil.items()
+                if any(differ(a, b) for a in decisions for b in decisions)]
