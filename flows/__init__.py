@@ -1,6 +1,8 @@
 """Conversations as data and the engine that runs them. ``FLOWS`` maps flow ids to flows."""
 
 from .language import LANGUAGE
+from .mentor_decline import DECLINE
+from .mentor_rubric import RUBRIC
 from .model import Flow
 from .parent_consent import PARENT_CONSENT
 from .pupil_after import AFTER_TRIAL
@@ -12,6 +14,8 @@ FLOWS: dict[str, Flow] = {
     for flow in (
         LANGUAGE,
         BEFORE_TRIAL,
+        RUBRIC,
+        DECLINE,
         PARENT_CONSENT,
         AFTER_TRIAL,
         TRACE,

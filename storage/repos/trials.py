@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Participant, Partner, Site, Trial, TrialStatus
@@ -73,3 +73,35 @@ class Trials:
         if since is not None:
             query = query.where(Trial.ends_at >= since)
         return list(await self.session.scalars(query.order_by(Trial.starts_at)))
+
+    # --- the mentor's and the escort's side (handlers/mentor.py, handlers/escort.py) -------
+
+    async def for_escort(self, escort_id: int, since: datetime | None = None) -> list[Trial]:
+        """Trials the person escorts (Trial.escort_id) that end at ``since`` or later."""
+        query = select(Trial).where(Trial.escort_id == escort_id,
+                                    Trial.status != TrialStatus.CANCELLED)
+        if since is not None:
+            query = query.where(Trial.ends_at >= since)
+        return list(await self.session.scalars(query.order_by(Trial.starts_at)))
+
+    async def set_mentor_answer(self, trial: Trial, status: str, reason: str | None,
+                                now: datetime) -> None:
+        trial.mentor_status = status
+        trial.mentor_reason = reason
+        trial.mentor_responded_at = now
+        await self.session.flush()
+
+    async def set_mentor_reason(self, trial: Trial, reason: str | None) -> None:
+        trial.mentor_reason = reason
+        await self.session.flush()
+
+    async def submit_card(self, trial: Trial, now: datetime) -> bool:
+        """Close the mentor's card; False if it was already submitted (a second tap)."""
+        result = await self.session.execute(
+            update(Trial).where(Trial.id == trial.id, Trial.card_submitted_at.is_(None))
+            .values(card_submitted_at=now).execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await self.session.refresh(trial)
+        return True
