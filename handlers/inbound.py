@@ -18,6 +18,10 @@ FLOW_COMMANDS = ("/back", "/skip", "/done")
 # Feature modules register their callbacks, commands, menu sections and reminders on import.
 FEATURES = (
     "pupil",
+    "short_card",
+    "mentor",
+    "mentor_rubric",
+    "escort",
     "parent",
 )
 for _feature in FEATURES:

@@ -93,6 +93,4 @@ async def _soon(ctx: Context, args: list[str]) -> list[Outbound]:
 
 
 coming_soon("coordinator", _("Trials and invites"), "coord")
-coming_soon("teacher", _("Attendance"), "teacher")
-coming_soon("mentor", _("My trials"), "mentor")
 coming_soon("regional", _("Analytics"), "regional")
