@@ -11,6 +11,7 @@ from handlers.delivery import enqueue
 from handlers.timeline import REMINDERS, Recipient
 from storage.demo import load_demo
 from storage.models import Person, Trial
+from storage.repos.consents import Consents
 from storage.repos.invites import Invites
 from storage.repos.people import People
 from storage.repos.trials import Trials
@@ -116,3 +117,33 @@ class DemoSchool:
                     done.append(recipient)
         await self.h.deliver()
         return done
+
+    async def record_consent(self, pupil: str, participation: str = "agree",
+                             medical_note: str | None = None) -> None:
+        """The parent's decision for ``pupil``, written straight into the consent ledger."""
+        async with self.h.db() as session:
+            trial = await session.get(Trial, self.trial_id)
+            assert trial is not None
+            parents = await People(session).guardians(self.id(pupil))
+            await Consents(session).record(
+                trial_id=self.trial_id, pupil_id=self.id(pupil),
+                parent_id=parents[0].id if parents else None, action="given",
+                participation=participation, photo_tier="portfolio", medical_note=medical_note,
+                safety_read=True, text_version=trial.text_version, channel="telegram",
+                now=self.h.now)
+
+    async def other_trial(self, mentor: str, pupil: str) -> int:
+        """A second trial of the school at the same time, with its own mentor and pupil."""
+        async with self.h.db() as session:
+            people, trials = People(session), Trials(session)
+            demo = await session.get(Trial, self.trial_id)
+            assert demo is not None
+            other_mentor = await people.add(mentor, ["mentor"], school_id=self.school_id)
+            other_pupil = await people.add(pupil, ["pupil"], school_id=self.school_id)
+            trial = await trials.add(
+                school_id=self.school_id, title="Аспаз: салат дайындау",
+                starts_at=demo.starts_at, ends_at=demo.ends_at,
+                coordinator_id=demo.coordinator_id, mentor_id=other_mentor.id)
+            await trials.add_participant(trial.id, other_pupil.id, self.h.now)
+        self.people[mentor], self.people[pupil] = other_mentor, other_pupil
+        return trial.id
