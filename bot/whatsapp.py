@@ -5,8 +5,9 @@ text, a photo or file by URL, and its buttons as quick replies, a list picker or
 list (``whatsapp_render``). Quick replies and list pickers need a Content resource; one
 generic resource per shape (number of choices, number of body chunks) is created through the
 Content API on first use, with every text a variable. Outside the window only an approved
-template may be sent (``whatsapp_templates``); with none configured for the row's purpose the
-row is held until the person writes again. The webhook routes are in ``whatsapp_web``.
+template may be sent (``whatsapp_templates``): it names the message in one line, and the
+message itself (with its buttons) follows once the person answers. With no template for the
+row's purpose the row is held until the person writes again. Webhooks: ``whatsapp_web``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from .outbox import SendResult
 from .settings import Settings
 from .whatsapp_media import MediaLinks
 from .whatsapp_render import Rendered, render
-from .whatsapp_templates import Templates, variables
+from .whatsapp_templates import Templates, complete, variables
 
 log = logging.getLogger(__name__)
 
@@ -219,14 +220,15 @@ class WhatsAppSender:
 
     async def send(self, address: str, payload: dict[str, Any]) -> SendResult:
         """A payload with no outbox row behind it: treated as a reply."""
-        return await self.deliver(address, payload, "reply", None)
+        return await self.deliver(address, payload, None)
 
     async def send_row(self, row: Outbox) -> SendResult:
-        return await self.deliver(row.address, row.payload, row.purpose, row.id)
+        return await self.deliver(row.address, row.payload, row)
 
-    async def deliver(self, address: str, payload: dict[str, Any], purpose: str,
-                      outbox_id: int | None) -> SendResult:
+    async def deliver(self, address: str, payload: dict[str, Any],
+                      row: Outbox | None) -> SendResult:
         now = self.clock()
+        outbox_id = row.id if row is not None else None
         async with self.sessions() as session:
             chat = await WhatsAppRepo(session).chat(address)
         # Someone not invited only ever gets a reply to what they just wrote.
@@ -239,7 +241,7 @@ class WhatsAppSender:
             log.info("Twilio says the window to %s is closed (63016)", chat.person_id)
             async with self.sessions() as session, session.begin():
                 await WhatsAppRepo(session).close_window(chat.identity_id, now)
-        return await self._template(address, payload, purpose, chat, outbox_id)
+        return await self._template(address, payload, chat, row)
 
     async def _in_session(self, address: str, payload: dict[str, Any], chat: ChatState | None,
                           outbox_id: int | None) -> SendResult | Refusal:
@@ -278,15 +280,17 @@ class WhatsAppSender:
         await self._record(chat, sid, status, outbox_id, "session", rendered.numbered)
         return SendResult(ok=True, external_id=sid)
 
-    async def _template(self, address: str, payload: dict[str, Any], purpose: str,
-                        chat: ChatState | None, outbox_id: int | None) -> SendResult:
+    async def _template(self, address: str, payload: dict[str, Any], chat: ChatState | None,
+                        row: Outbox | None) -> SendResult:
         assert chat is not None
+        purpose = row.purpose if row is not None else "reply"
         template = self.templates.find(purpose)
         if template is None:
             return SendResult(ok=False, error=(
                 f"{HELD} outside WhatsApp's 24-hour window and no template is configured for "
                 f"purpose '{purpose}'; it goes out when the person writes again"))
-        values = variables(chat.full_name, payload.get("text") or "")
+        text = payload.get("text") or ""
+        values = variables(chat.full_name, text)
         sent = await self._create(address, {
             "content_sid": template.sid_for(chat.locale),
             "content_variables": json.dumps(values, ensure_ascii=False)})
@@ -295,7 +299,11 @@ class WhatsAppSender:
                 return SendResult(ok=False, error=f"template {template.name}: {sent.message}")
             return _failure(sent)
         sid, status = sent
-        await self._record(chat, sid, status, outbox_id, "template", ())
+        # The notice says what the message is about; the message itself (its buttons, its
+        # file, its whole text) follows as soon as the person answers.
+        whole = not (payload.get("buttons") or payload.get("attachments")) and complete(text)
+        await self._record(chat, sid, status, row.id if row else None, "template", (),
+                           follow_up=None if whole else row)
         return SendResult(ok=True, external_id=sid)
 
     async def _create(self, address: str, fields: dict[str, Any]) -> tuple[str, str] | Refusal:
@@ -311,9 +319,11 @@ class WhatsAppSender:
         return str(message.sid), str(message.status or "queued")
 
     async def _record(self, chat: ChatState | None, sid: str, status: str,
-                      outbox_id: int | None, kind: str, numbered: tuple[str, ...]) -> None:
+                      outbox_id: int | None, kind: str, numbered: tuple[str, ...],
+                      follow_up: Outbox | None = None) -> None:
         """Remember the message for its status callbacks, and the numbered list it carried
-        (or that it carried none) so that a bare "2" means its second choice."""
+        (or that it carried none) so that a bare "2" means its second choice; hold a copy of
+        ``follow_up`` for when the window opens again."""
         if chat is None:
             return  # nothing is kept about people who were not invited
         now = self.clock()
@@ -322,6 +332,9 @@ class WhatsAppSender:
             await repo.record_sent(sid, outbox_id=outbox_id, identity_id=chat.identity_id,
                                    kind=kind, status=status, now=now)
             await repo.remember_choices(chat.identity_id, numbered or None, now)
+            if follow_up is not None:
+                await repo.hold_copy(follow_up, now, f"{HELD} the message itself, after the "
+                                                     f"template notice {sid}")
 
 
 def _window_open(chat: ChatState, now: datetime) -> bool:

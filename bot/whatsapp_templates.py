@@ -88,6 +88,12 @@ def variables(name: str, text: str) -> dict[str, str]:
     return {"1": _param(name, NAME_LIMIT), "2": _param(to_whatsapp(text), EXCERPT_LIMIT)}
 
 
+def complete(text: str) -> bool:
+    """Whether {{2}} carries the whole message (nothing had to be cut)."""
+    flat = " ".join(to_whatsapp(text).split())
+    return _param(to_whatsapp(text), EXCERPT_LIMIT) == (flat or "…")
+
+
 def _param(value: str, limit: int) -> str:
     # WhatsApp refuses template parameters with line breaks, tabs or runs of spaces.
     flat = " ".join(value.split())

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.delivery import enqueue
-from handlers.events import Attachment, Outbound
+from handlers.events import Attachment, Button, Outbound
 from storage.files import MediaStore
 from storage.models import Identity, Outbox, Person, WhatsAppMessage
 
@@ -88,6 +88,25 @@ async def test_a_reminder_30_hours_after_the_last_message_goes_as_a_template(h, 
     # "Открыть" answers with the menu, and the window is open again.
     [menu] = await mum.taps("Открыть")
     assert "Меню" in menu.text and menu.kind != "template"
+
+
+async def test_after_the_template_the_message_itself_follows_once_the_person_answers(
+        h, demo, wa):
+    mum, parent_id = await joined_parent(demo, wa)
+    mum.new()
+    h.clock.advance(hours=30)
+    await queue(h, parent_id, REMINDER, "consent.reminder",
+                buttons=[[Button("Согласен(на)", "m:1"), Button("Не согласен(на)", "m:2")]])
+    await h.deliver()
+    [notice] = mum.new()
+    assert notice.kind == "template" and "Согласен" not in notice.text
+    h.clock.advance(hours=5)
+    full, menu = await mum.taps("Открыть")
+    assert full.kind == "quick_reply" and full.text.startswith("Напоминаем")
+    assert full.labels == ["Согласен(на)", "Не согласен(на)"]
+    assert "Меню" in menu.text
+    # Shown once: another message later brings nothing old back.
+    assert all(m.text != full.text for m in await mum.says("Спасибо"))
 
 
 async def test_inside_the_window_the_reminder_goes_as_it_is(h, demo, wa):

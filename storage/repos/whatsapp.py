@@ -147,6 +147,15 @@ class WhatsAppRepo:
             .values(status=OutboxStatus.QUEUED, not_before=now, attempts=0,
                     error=reason[:500], delivery_status=None))
 
+    async def hold_copy(self, row: Outbox, now: datetime, reason: str) -> None:
+        """A copy of ``row`` held until the person writes (see :meth:`release_held`)."""
+        self.session.add(Outbox(
+            person_id=row.person_id, channel=row.channel, address=row.address,
+            purpose=row.purpose, payload=row.payload, trial_id=row.trial_id,
+            status=OutboxStatus.FAILED, attempts=0, not_before=now, created_at=now,
+            error=reason[:500]))
+        await self.session.flush()
+
     async def release_held(self, address: str, now: datetime, since: datetime) -> int:
         """The person wrote: their held messages (newer than ``since``) can go out now."""
         result = await self.session.execute(
