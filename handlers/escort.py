@@ -165,12 +165,18 @@ async def marks_message(ctx: Context, trial: Trial, person: Person,
     for e in present:
         a = MARK_SIGNS[e.participant.activity_mark]
         c = MARK_SIGNS[e.participant.completed_mark]
-        first = e.pupil.full_name.split()[0]
-        rows.append([Button(f"{first} · {activity} {a}", payload("em", e.participant.id, "a")),
-                     Button(f"{first} · {completed} {c}", payload("em", e.participant.id, "c"))])
+        name = _short_name(e.pupil)
+        rows.append([Button(f"{name} · {activity} {a}", payload("em", e.participant.id, "a")),
+                     Button(f"{name} · {completed} {c}", payload("em", e.participant.id, "c"))])
     rows.append([Button(tr(_("✅ Attendance")), payload("ea", trial.id))])
     return Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=rows,
                     trial_id=trial.id)
+
+
+def _short_name(pupil: Person) -> str:
+    """"Аружан С.": two buttons share a row, and a class may have two Аружан."""
+    first, *rest = pupil.full_name.split()
+    return f"{first} {rest[0][0]}." if rest else first
 
 
 @callback("ek")

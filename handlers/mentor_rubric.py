@@ -19,7 +19,15 @@ from flows.criteria import CRITERIA
 from flows.mentor_rubric import FEEDBACK_STEPS, RATING_STEPS, RESULT_OPTIONS, RUBRIC
 from flows.model import Choice
 from locales import Safe, Translator, _, escape
-from storage.models import Attendance, FlowRun, Person, RunStatus, Trial, TrialStatus
+from storage.models import (
+    Attendance,
+    FlowRun,
+    MentorStatus,
+    Person,
+    RunStatus,
+    Trial,
+    TrialStatus,
+)
 from storage.repos.rubric import Rubrics, is_rated
 
 from . import conversation
@@ -424,7 +432,9 @@ async def _mentor_of(ctx: Context, trial: Trial) -> list[Recipient]:
 
 
 async def _card_missing(ctx: Context, trial: Trial, recipient: Recipient) -> bool:
+    # A mentor who said they cannot come is not asked (the menu still has the rubric).
     return (trial.status != TrialStatus.CANCELLED and trial.mentor_id == recipient.person_id
+            and trial.mentor_status != MentorStatus.DECLINED
             and trial.card_submitted_at is None)
 
 

@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo
 from flows.criteria import CRITERIA
 from flows.model import SCALE_LEGEND
 from locales import Safe, _, escape
-from storage.models import Participant, Participation, Person, Trial, TrialStatus
+from storage.models import (
+    MentorStatus,
+    Participant,
+    Participation,
+    Person,
+    Trial,
+    TrialStatus,
+)
 from storage.repos.audit import Audit
 from storage.repos.consents import Consents
 
@@ -182,7 +189,9 @@ async def _early(ctx: Context, trial: Trial) -> bool:
 
 
 async def _card_recipients(ctx: Context, trial: Trial) -> list[Recipient]:
-    ids = [i for i in (trial.mentor_id, trial.escort_id) if i]
+    # A mentor who said they cannot come gets no pupil list (and no medical notes).
+    mentor = trial.mentor_id if trial.mentor_status != MentorStatus.DECLINED else None
+    ids = [i for i in (mentor, trial.escort_id) if i]
     return [Recipient(i) for i in dict.fromkeys(ids)]
 
 

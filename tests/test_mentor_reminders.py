@@ -90,3 +90,18 @@ async def test_the_rubric_prompt_goes_to_the_mentor_until_the_card_is_submitted(
     h.clock.advance(hours=18)
     assert await demo.remind("mentor.rubric.morning") == []
     assert await _queued(h, "mentor.rubric") == [(demo.id(MENTOR), demo.trial_id)] * 2
+
+
+async def test_a_mentor_who_cannot_come_gets_neither_the_card_nor_the_rubric_prompt(h, demo):
+    await demo.record_consent(ARUZHAN, medical_note="Asthma")
+    mentor = await demo.join(MENTOR, lang="en")
+    await demo.join(TEACHER, lang="en")
+    await mentor.taps("Please confirm")
+    await mentor.taps("I can't come")
+    trial = await demo.trial()
+
+    h.clock.set(trial.starts_at - timedelta(hours=2))
+    assert [r.person_id for r in await demo.remind("card.short")] == [demo.id(TEACHER)]
+    h.clock.set(trial.ends_at)
+    assert await demo.remind("mentor.rubric") == []
+    assert "Asthma" not in " ".join(m.text for m in mentor.inbox)
