@@ -198,3 +198,32 @@ async def test_content_resources_are_created_once_per_shape(h, demo, wa):
     prompt = next(m for m in wa.fake.messages if m.kind == "quick_reply")
     variables = json.loads(prompt.fields["ContentVariables"])
     assert variables["2"] == "Қазақша" and variables["3"].startswith("f:")
+
+
+async def test_the_service_sends_and_serves_whatsapp_when_twilio_is_configured(db_url, tmp_path):
+    from bot.runtime import open_runtime
+    from bot.settings import Settings
+    from bot.web import build_app
+    from bot.whatsapp import WhatsAppSender
+
+    from .fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+
+    common = dict(database_url=db_url, media_dir=tmp_path, _env_file=None)
+    runtime = await open_runtime(Settings(
+        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
+        twilio_whatsapp_from=SENDER, public_base_url=PUBLIC, **common))
+    try:
+        assert isinstance(runtime.senders["whatsapp"], WhatsAppSender)
+        paths = {r.resource.canonical for r in build_app(runtime).router.routes()
+                 if r.resource is not None}
+        assert {"/whatsapp/inbound", "/whatsapp/status", "/whatsapp/media/{token}"} <= paths
+    finally:
+        await runtime.close()
+    plain = await open_runtime(Settings(**common))
+    try:
+        assert "whatsapp" not in plain.senders
+        paths = {r.resource.canonical for r in build_app(plain).router.routes()
+                 if r.resource is not None}
+        assert not any(p.startswith("/whatsapp") for p in paths)
+    finally:
+        await plain.close()
