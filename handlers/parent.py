@@ -185,9 +185,9 @@ async def _withdraw_ask(ctx: Context, args: list[str]) -> list[Outbound]:
     trial, pupil = found
     tr = ctx.tr
     return [ctx.say(
-        _("Withdraw the consent for {child} and the trial «{trial}»? {child} will not take "
-          "part, and no photos or videos of {child} from it will be kept. It takes effect at "
-          "once; you can give consent again later."),
+        _("Withdraw the consent for {child} and the trial «{trial}»? Your child will not "
+          "take part, and no photos or videos from it will be kept. It takes effect at once; "
+          "you can give consent again later."),
         buttons=[[Button(tr.plain(_("↩️ Yes, withdraw")), payload("pcx", trial.id, pupil.id)),
                   Button(tr.plain(_("Keep it")), payload("pcv", trial.id, pupil.id))]],
         child=pupil.full_name, trial=trial.title)]

@@ -68,7 +68,7 @@ def _reflection_open(ctx: Context, flow: Flow, trial: Trial) -> bool:
     return opens <= ctx.now <= trial.ends_at + REFLECTION_WINDOW
 
 
-async def consent_refusal(ctx: Context, trial: Trial, pupil_id: int) -> Outbound | None:
+async def reflection_refusal(ctx: Context, trial: Trial, pupil_id: int) -> Outbound | None:
     """Why the pupil cannot reflect on ``trial`` (no consent, declined, marked absent), kindly;
     None when they can."""
     consent = await Consents(ctx.session).current(trial.id, pupil_id)
@@ -146,7 +146,7 @@ async def _start_reflection(ctx: Context, args: list[str], flow: Flow) -> list[O
                               "there!"), trial=trial.title)]
         return [ctx.say(_("This questionnaire is closed now: the trial «{trial}» was a while "
                           "ago."), trial=trial.title)]
-    refusal = await consent_refusal(ctx, trial, ctx.person.id)
+    refusal = await reflection_refusal(ctx, trial, ctx.person.id)
     if refusal is not None:
         return [refusal]
     return await conversation.start(ctx, flow, trial_id=trial.id)
@@ -171,7 +171,7 @@ async def _reflection_guard(ctx: Context, run: FlowRun) -> list[Outbound] | None
     trial = await ctx.trials.get(run.trial_id) if run.trial_id else None
     if trial is None:
         return [ctx.say(_("This button is no longer active."))]
-    refusal = await consent_refusal(ctx, trial, run.person_id)
+    refusal = await reflection_refusal(ctx, trial, run.person_id)
     return [refusal] if refusal is not None else None
 
 
