@@ -100,6 +100,9 @@ async def test_after_the_template_the_message_itself_follows_once_the_person_ans
     await h.deliver()
     [notice] = mum.new()
     assert notice.kind == "template" and "Согласен" not in notice.text
+    sent, waiting = [r for r in await rows(h, parent_id) if r.purpose == "consent.reminder"]
+    assert (sent.status, sent.external_id) == ("sent", notice.sid)
+    assert waiting.status == "held" and notice.sid in waiting.error
     h.clock.advance(hours=5)
     full, menu = await mum.taps("Открыть")
     assert full.kind == "quick_reply" and full.text.startswith("Напоминаем")

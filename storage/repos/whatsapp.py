@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -23,8 +23,12 @@ from storage.models import (
 from .upsert import insert_ignore
 
 CHANNEL = "whatsapp"
-# An outbox row that may only go out once the person writes again starts its error so.
+# An outbox row that may only go out once the person writes again: a row refused for want of
+# a template is "failed" with an error starting so (the coordinator's digest shows it)…
 HELD = "held:"
+# …and the message itself after a template notice waits in a status of its own: the notice
+# was delivered, so it is nothing to report, and the sender does not claim it.
+WAITING = "held"
 
 # Status callbacks can arrive out of order; a later stage never goes back to an earlier one.
 _STAGE = {"accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
@@ -152,8 +156,7 @@ class WhatsAppRepo:
         self.session.add(Outbox(
             person_id=row.person_id, channel=row.channel, address=row.address,
             purpose=row.purpose, payload=row.payload, trial_id=row.trial_id,
-            status=OutboxStatus.FAILED, attempts=0, not_before=now, created_at=now,
-            error=reason[:500]))
+            status=WAITING, attempts=0, not_before=now, created_at=now, error=reason[:500]))
         await self.session.flush()
 
     async def release_held(self, address: str, now: datetime, since: datetime) -> int:
@@ -161,7 +164,8 @@ class WhatsAppRepo:
         result = await self.session.execute(
             update(Outbox)
             .where(Outbox.channel == CHANNEL, Outbox.address == address,
-                   Outbox.status == OutboxStatus.FAILED, Outbox.error.startswith(HELD),
+                   or_(Outbox.status == WAITING,
+                       and_(Outbox.status == OutboxStatus.FAILED, Outbox.error.startswith(HELD))),
                    Outbox.created_at >= since)
             .values(status=OutboxStatus.QUEUED, not_before=now, attempts=0)
             .execution_options(synchronize_session=False))
