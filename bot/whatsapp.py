@@ -36,7 +36,7 @@ from storage.repos.whatsapp import HELD, ChatState, WhatsAppRepo
 from .outbox import SendResult
 from .settings import Settings
 from .whatsapp_media import MediaLinks
-from .whatsapp_render import Rendered, render
+from .whatsapp_render import Rendered, numbered, render
 from .whatsapp_templates import Templates, complete, variables
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,21 @@ class WhatsAppSender:
         rendered = render(payload.get("text") or "", payload.get("buttons") or [], tr,
                           has_media=bool(attachments))
         fields: dict[str, Any] = {}
+        if rendered.kind != "text":
+            chunks, values = content_variables(rendered)
+            try:
+                fields["content_sid"] = await self.contents.sid(
+                    rendered.kind, len(rendered.choices), chunks)
+                fields["content_variables"] = json.dumps(values, ensure_ascii=False)
+            except (TwilioException, aiohttp.ClientError, TimeoutError) as exc:
+                refusal = (_refusal(exc) if isinstance(exc, TwilioException)
+                           else Refusal(None, None, f"Content API: {type(exc).__name__}"))
+                if refusal.status is None or refusal.status >= 500:
+                    return refusal  # try again later
+                # The Content API refuses (not enabled for the account…): numbers still work.
+                log.warning("no WhatsApp Content resource (%s); sending a numbered list",
+                            refusal.message)
+                rendered = numbered(rendered.body, rendered.choices, tr)
         if rendered.kind == "text":
             if rendered.body:
                 fields["body"] = rendered.body
@@ -263,16 +278,6 @@ class WhatsAppSender:
                                        for a in attachments]
             if not fields:
                 return SendResult(ok=True)  # nothing to show: an empty message is not sent
-        else:
-            chunks, values = content_variables(rendered)
-            try:
-                fields["content_sid"] = await self.contents.sid(
-                    rendered.kind, len(rendered.choices), chunks)
-            except TwilioException as exc:
-                return _refusal(exc)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                return Refusal(None, None, f"Content API: {type(exc).__name__}")
-            fields["content_variables"] = json.dumps(values, ensure_ascii=False)
         sent = await self._create(address, fields)
         if isinstance(sent, Refusal):
             return sent
@@ -319,7 +324,7 @@ class WhatsAppSender:
         return str(message.sid), str(message.status or "queued")
 
     async def _record(self, chat: ChatState | None, sid: str, status: str,
-                      outbox_id: int | None, kind: str, numbered: tuple[str, ...],
+                      outbox_id: int | None, kind: str, choices: tuple[str, ...],
                       follow_up: Outbox | None = None) -> None:
         """Remember the message for its status callbacks, and the numbered list it carried
         (or that it carried none) so that a bare "2" means its second choice; hold a copy of
@@ -327,14 +332,17 @@ class WhatsAppSender:
         if chat is None:
             return  # nothing is kept about people who were not invited
         now = self.clock()
-        async with self.sessions() as session, session.begin():
-            repo = WhatsAppRepo(session)
-            await repo.record_sent(sid, outbox_id=outbox_id, identity_id=chat.identity_id,
-                                   kind=kind, status=status, now=now)
-            await repo.remember_choices(chat.identity_id, numbered or None, now)
-            if follow_up is not None:
-                await repo.hold_copy(follow_up, now, f"{HELD} the message itself, after the "
-                                                     f"template notice {sid}")
+        try:
+            async with self.sessions() as session, session.begin():
+                repo = WhatsAppRepo(session)
+                await repo.record_sent(sid, outbox_id=outbox_id, identity_id=chat.identity_id,
+                                       kind=kind, status=status, now=now)
+                await repo.remember_choices(chat.identity_id, choices or None, now)
+                if follow_up is not None:
+                    await repo.hold_copy(follow_up, now, f"{HELD} the message itself, after "
+                                                         f"the template notice {sid}")
+        except Exception:  # the message is out: failing here must not send it twice
+            log.exception("could not record WhatsApp message %s", sid)
 
 
 def _window_open(chat: ChatState, now: datetime) -> bool:

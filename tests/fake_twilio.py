@@ -36,6 +36,7 @@ ERRORS = {
     63003: (400, "Channel could not find To address."),
     63016: (400, "Failed to send freeform message because you are outside the allowed window."),
     63021: (400, "Channel invalid content error."),
+    20403: (403, "Forbidden: the account has no access to this resource."),
     20429: (429, "Too Many Requests"),
     20500: (500, "An internal server error has occurred."),
 }
@@ -99,6 +100,8 @@ class FakeTwilio:
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     media_fetches: list[str] = field(default_factory=list)
     unauthorised: int = 0
+    # Answer the Content API with this error (an account without Content API access…).
+    content_failure: Failure | None = None
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -221,6 +224,8 @@ class FakeTwilio:
         if request.content_type != "application/json":
             return web.json_response({"code": 20001, "message": "JSON body expected",
                                       "status": 400}, status=400)
+        if self.content_failure is not None:
+            return self.content_failure.response()
         body = await request.json()
         self.content_requests.append(body)
         types = body.get("types") or {}

@@ -20,6 +20,7 @@ from storage.models import (
 )
 
 from .demo_school import PARENTS, PUPILS
+from .fake_twilio import Failure
 from .whatsapp_harness import PUBLIC, SENDER, WhatsApp, whatsapp
 
 
@@ -131,6 +132,15 @@ async def test_a_number_after_a_message_without_a_list_is_just_text(h, demo, wa)
         assert (await s.scalar(select(WhatsAppChat))).choices is None
     await pupil.says("2")  # an answer to the question, not menu item 2
     assert await before_answers(h) == {"expect": {"text": "2"}}
+
+
+async def test_without_the_content_api_choices_fall_back_to_numbers(h, demo, wa):
+    wa.fake.content_failure = Failure(20403)
+    mum = wa.user()
+    _welcome, prompt = await mum.says(f"JOIN {await demo.code(PARENTS[0])}")
+    assert prompt.kind == "text" and "2. Русский" in prompt.text
+    saved, _menu = await mum.says("2")
+    assert "Язык сохранён" in saved.text
 
 
 async def test_a_forged_signature_is_refused_and_nothing_is_stored(h, demo, wa):
