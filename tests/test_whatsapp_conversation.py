@@ -13,6 +13,7 @@ from storage.models import (
     Answer,
     FlowRun,
     Identity,
+    Outbox,
     Person,
     ProcessedInbound,
     WhatsAppChat,
@@ -237,3 +238,29 @@ async def test_the_service_sends_and_serves_whatsapp_when_twilio_is_configured(d
         assert not any(p.startswith("/whatsapp") for p in paths)
     finally:
         await plain.close()
+
+
+async def test_a_person_on_both_channels_is_written_to_where_they_wrote_last(h, demo, wa):
+    on_telegram = await demo.join(PARENTS[0], lang="ru")
+    h.clock.advance(minutes=1)
+    mum = wa.user()
+    await mum.says(f"JOIN {await demo.code(PARENTS[0])}")  # a second code, her WhatsApp
+    await mum.taps("Русский")
+    async with h.db() as s:
+        channels = {i.channel for i in await s.scalars(
+            select(Identity).where(Identity.person_id == demo.id(PARENTS[0])))}
+    assert channels == {"telegram", "whatsapp"}
+    telegram_seen, whatsapp_seen = len(on_telegram.inbox), len(mum.inbox)
+    await demo.remind("consent.request")
+    assert len(on_telegram.inbox) == telegram_seen
+    assert "Электромонтер" in "\n".join(m.text for m in mum.inbox[whatsapp_seen:])
+    h.clock.advance(minutes=5)
+    await on_telegram.says("/menu")
+    whatsapp_seen = len(mum.inbox)
+    await demo.remind("logistics")
+    assert len(mum.inbox) == whatsapp_seen
+    async with h.db() as s:
+        [row] = await s.scalars(select(Outbox).where(Outbox.purpose == "logistics",
+                                                     Outbox.person_id == demo.id(PARENTS[0])))
+    assert (row.channel, row.status) == ("telegram", "sent")
+    assert on_telegram.last.message_id == int(row.external_id)
