@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     default_locale: str = "kk"
     quiet_hours: str = "21:00-08:00"
+    # Timed work: overrides of the timeline (handlers/reminders.py), how late a missed
+    # reminder may still go out, the digest's local time, the days quarters start on.
+    reminders: str = ""
+    reminder_catch_up_hours: float = Field(default=12, gt=0)
+    digest_at: str = "08:00"
+    quarter_starts: str = "01-01,04-01,07-01,10-01"
     media_dir: Path = Path("data/media")
     invite_ttl_days: int = Field(default=30, ge=1)
     max_upload_mb: int = Field(default=20, ge=1)
@@ -49,6 +55,29 @@ class Settings(BaseSettings):
     def _quiet_hours(cls, value: str) -> str:
         if not re.fullmatch(r"\d\d:\d\d-\d\d:\d\d", value):
             raise ValueError("QUIET_HOURS must look like 21:00-08:00")
+        return value
+
+    @field_validator("reminders")
+    @classmethod
+    def _reminders(cls, value: str) -> str:
+        from handlers.reminders import parse_overrides
+
+        parse_overrides(value)  # raises ValueError with what is wrong
+        return value
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("DIGEST_AT must look like 08:00")
+        return value
+
+    @field_validator("quarter_starts")
+    @classmethod
+    def _quarter_starts(cls, value: str) -> str:
+        from handlers.school_time import parse_quarter_starts
+
+        parse_quarter_starts(value)
         return value
 
     @field_validator("default_locale")
@@ -83,4 +112,8 @@ class Settings(BaseSettings):
             whatsapp_from=self.twilio_whatsapp_from,
             max_upload_bytes=self.max_upload_mb * 2**20,
             quiet_hours=self.quiet_hours,
+            reminders=self.reminders,
+            reminder_catch_up=timedelta(hours=self.reminder_catch_up_hours),
+            digest_at=self.digest_at,
+            quarter_starts=self.quarter_starts,
         )

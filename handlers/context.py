@@ -34,6 +34,13 @@ class Config:
     whatsapp_from: str | None = None  # "whatsapp:+7…" for wa.me links
     max_upload_bytes: int = 20 * 1024 * 1024
     quiet_hours: str = "21:00-08:00"
+    # Timed work (handlers/reminders.py, digest.py, quarterly.py): overrides of the timeline's
+    # offsets and repeats, how late a missed reminder may still go out, the digest's local
+    # time, and the month-day each quarter starts on.
+    reminders: str = ""
+    reminder_catch_up: timedelta = timedelta(hours=12)
+    digest_at: str = "08:00"
+    quarter_starts: str = "01-01,04-01,07-01,10-01"
 
 
 @dataclass

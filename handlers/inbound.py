@@ -23,6 +23,11 @@ FEATURES = (
     "mentor_rubric",
     "escort",
     "parent",
+    "reminders",
+    "digest",
+    "quarterly",
+    "agreements",
+    "delivery_report",
 )
 for _feature in FEATURES:
     importlib.import_module(f"{__package__}.{_feature}")

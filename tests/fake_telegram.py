@@ -238,6 +238,8 @@ class FakeTelegram:
                     if not label or len(data_.encode()) > CALLBACK_DATA_LIMIT:
                         return _error(400, "Bad Request: BUTTON_DATA_INVALID")
         file_field = params.get("photo") or params.get("document")
+        if isinstance(file_field, str) and file_field.startswith("attach://"):
+            file_field = params.get(file_field.removeprefix("attach://"))  # multipart upload
         message_id = next(self._message_ids)
         sent = Sent(method, chat_id, text, buttons, message_id, now,
                     file_name=getattr(file_field, "filename", None),

@@ -68,6 +68,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # a timed message withdrawn before sending: the answer came first
 
 
 class MediaKind(StrEnum):

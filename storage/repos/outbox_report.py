@@ -1,0 +1,58 @@
+"""Who has not received what: the outbox seen from a school coordinator's side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Outbox, OutboxStatus, Person, Trial
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    person_id: int
+    name: str
+    roles: tuple[str, ...]
+    purpose: str
+    trial_title: str | None
+    created_at: datetime
+    status: str  # failed, or queued while it is being retried
+    error: str | None
+    attempts: int
+
+
+def _stuck(since: datetime) -> ColumnElement[bool]:
+    """Failed, or still being retried, for messages queued since ``since``."""
+    return and_(Outbox.created_at >= since, or_(
+        Outbox.status == OutboxStatus.FAILED,
+        and_(Outbox.status == OutboxStatus.QUEUED, Outbox.attempts > 0)))
+
+
+class OutboxReport:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def undelivered(self, school_id: int, since: datetime,
+                          limit: int = 20) -> list[Undelivered]:
+        """The school's people's messages since ``since`` that have not arrived, newest first."""
+        rows = await self.session.execute(
+            select(Outbox, Person, Trial.title)
+            .join(Person, Person.id == Outbox.person_id)
+            .outerjoin(Trial, Trial.id == Outbox.trial_id)
+            .where(Person.school_id == school_id, _stuck(since))
+            .order_by(Outbox.created_at.desc(), Outbox.id.desc())
+            .limit(limit))
+        return [Undelivered(person.id, person.full_name, tuple(sorted(person.role_names)),
+                            row.purpose, title, row.created_at, row.status, row.error,
+                            row.attempts)
+                for row, person, title in rows]
+
+    async def undelivered_count(self, school_id: int, since: datetime) -> int:
+        return int(await self.session.scalar(
+            select(func.count()).select_from(Outbox)
+            .join(Person, Person.id == Outbox.person_id)
+            .where(Person.school_id == school_id, _stuck(since))
+        ) or 0)
