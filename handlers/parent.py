@@ -234,11 +234,8 @@ async def _consent_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
     if trial is None or pupil is None:
         return {"child": "", "trial": "", "when": "", "safety": ""}
     card = await load_card(ctx, trial)
-    values: dict[str, Any] = {"child": pupil.full_name, "trial": trial.title,
-                              "when": when(card, ctx.tr)}
-    if run.step_id == "safety":
-        values["safety"] = card_safety_text(card, ctx.tr)
-    return values
+    return {"child": pupil.full_name, "trial": trial.title, "when": when(card, ctx.tr),
+            "safety": card_safety_text(card, ctx.tr)}
 
 
 @conversation.on_complete(PARENT_CONSENT.id)
