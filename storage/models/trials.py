@@ -47,6 +47,8 @@ class Trial(Base):
     special_conditions: Mapped[str | None] = mapped_column(Text)  # 20 (trial-wide)
     evacuation: Mapped[str | None] = mapped_column(Text)  # 21; None: the site's
     conclusions: Mapped[str | None] = mapped_column(Text)  # 22, filled after
+    # The journal's "short final evaluation from the teacher's point of view" (l. 7588–7642).
+    teacher_evaluation: Mapped[str | None] = mapped_column(Text)
     # Annex 2 and section 3 attributes
     profession: Mapped[str | None] = mapped_column(String(200))
     sector: Mapped[str | None] = mapped_column(String(100))

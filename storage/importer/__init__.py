@@ -1,0 +1,222 @@
+"""Importing a school's lists from CSV and XLSX files: check everything, then write all or nothing.
+
+    result = await import_files(session, [("school.xlsx", data)], now=now)
+    if result.ok: ... result.counts ... else: [p.render(tr) for p in result.problems]
+
+Reading: :mod:`.sources`; the sheets and columns: :mod:`.schema`; cells: :mod:`.values`;
+checking and matching to what is stored: :mod:`.plan`; writing: :mod:`.write`. The caller
+owns the transaction: nothing is written unless every row of every file is good, and an
+error while writing rolls back the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import _
+from storage.models import Person, School
+from storage.repos.audit import Audit
+from storage.repos.imports import Imports, Snapshot
+
+from . import values
+from .plan import (
+    Checker,
+    ClassRec,
+    PartnerRec,
+    PersonRec,
+    Plan,
+    PupilRec,
+    SiteRec,
+    TrialRec,
+    class_key,
+    local_day,
+)
+from .problems import Problem
+from .sources import Table, read
+from .values import Bad
+from .write import Counts, Writer
+
+__all__ = ["Counts", "ImportResult", "Problem", "import_files"]
+
+
+@dataclass
+class ImportResult:
+    problems: list[Problem] = field(default_factory=list)  # errors and warnings
+    counts: Counts | None = None  # None when nothing was written
+    school_id: int | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if not p.warning]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
+                       now: datetime, school_id: int | None = None,
+                       actor: Person | None = None) -> ImportResult:
+    """Check ``files`` (name, bytes) against the school's data; write them if all is well.
+
+    The school is ``school_id`` (the coordinator's own school in the chat, ``--school`` on
+    the command line), else the one a "school" sheet names (created if new), else the only
+    school in the database.
+    """
+    repo = Imports(session)
+    result = ImportResult()
+    tables: list[Table] = []
+    order: list[str] = []
+    for name, data in files:
+        found, trouble = read(name, data)
+        tables += found
+        result.problems += trouble
+        order.append(name)
+    if not tables and not result.problems:
+        result.problems.append(Problem(", ".join(order) or "-", None, None,
+                                       _("There is nothing to import: the file is empty.")))
+    school, school_fields, school_problems = await _school(repo, tables, school_id)
+    result.problems += school_problems
+    if result.errors and not tables:
+        return result
+
+    snapshot = await repo.snapshot(school)
+    timezone = str(school_fields.get("timezone")
+                   or (school.timezone if school else "Asia/Almaty"))
+    plan = _plan(snapshot, timezone)
+    plan.school_fields = school_fields
+    plan.school_in_file = any(t.entity.key == "school" for t in tables)
+    plan.problems = result.problems
+    coordinator = actor if actor is not None and "coordinator" in actor.role_names else None
+    default: Person | PersonRec | None
+    Checker(plan).check(tables)
+    result.problems.sort(key=lambda p: (_file_index(p.source, order), p.row or 0))
+    if result.errors:
+        return result
+    if school is None and not school_fields.get("name"):
+        return result
+
+    default = coordinator
+    if default is None:  # a school with one coordinator: theirs are the trials
+        staff = [p for p in plan.people if "coordinator" in p.roles]
+        default = staff[0] if len(staff) == 1 else None
+    written_school, counts = await Writer(plan, repo, now, default).write()
+    result.counts, result.school_id = counts, written_school.id
+    if counts.changed:
+        await Audit(session).record(actor.id if actor else None, "import",
+                                    f"school:{written_school.id}", now,
+                                    files=order, created=counts.created, updated=counts.updated,
+                                    via="chat" if actor else "cli")
+    return result
+
+
+def _file_index(source: str, order: list[str]) -> int:
+    return next((i for i, name in enumerate(order) if source.startswith(name)), len(order))
+
+
+async def _school(repo: Imports, tables: list[Table], school_id: int | None) \
+        -> tuple[School | None, dict[str, object], list[Problem]]:
+    """Which school the files are for, and the fields its sheet gives."""
+    problems: list[Problem] = []
+    fields: dict[str, object] = {}
+    sheets = [t for t in tables if t.entity.key == "school"]
+    for table in sheets:
+        for extra in table.rows[1:]:
+            problems.append(Problem(table.source, extra.number, None, _(
+                "The school sheet has one row: the school the file is for.")))
+        if not table.rows:
+            continue
+        row = table.rows[0]
+        readers = {"name": values.text, "district": values.text, "rural": values.yes_no,
+                   "locale": values.locale, "timezone": _zone}
+        targets = {"locale": "default_locale"}
+        for column, reader in readers.items():
+            if column not in table.headers:
+                continue
+            raw = row.cells.get(column)
+            try:
+                value = reader(raw) if values.text(raw) is not None else None
+            except Bad as bad:
+                problems.append(Problem(table.source, row.number, table.headers[column],
+                                        bad.msgid, bad.params))
+                continue
+            if value is None and column in ("name", "rural", "locale", "timezone"):
+                if column == "name":
+                    problems.append(Problem(table.source, row.number, table.headers[column],
+                                            _("This value is required.")))
+                continue
+            fields[targets.get(column, column)] = value
+    if school_id is not None:
+        school = await repo.school(school_id)
+        if school is None:
+            problems.append(Problem("--school", None, None, _(
+                "There is no school with id {id}."), {"id": school_id}))
+        elif "name" in fields and values.key(str(fields["name"])) != values.key(school.name):
+            # A file made for another school must not rename this one.
+            table = sheets[0]
+            problems.append(Problem(table.source, table.rows[0].number, table.headers["name"], _(
+                "This file is for the school “{value}”, but the import is for “{school}”."),
+                {"value": fields["name"], "school": school.name}))
+        return school, fields, problems
+    if "name" in fields:
+        wanted = values.key(str(fields["name"]))
+        school = next((s for s in await repo.schools() if values.key(s.name) == wanted), None)
+        return school, fields, problems
+    schools = await repo.schools()
+    if len(schools) == 1:
+        return schools[0], fields, problems
+    source = tables[0].source if tables else "-"
+    problems.append(Problem(source, None, None, _(
+        "Which school is this for? Add a “school” sheet with the school's name, or choose "
+        "the school with --school ID.")))
+    return None, fields, problems
+
+
+def _zone(raw: object) -> str:
+    name = values.text(raw) or ""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Bad(_("“{value}” is not a time zone: write it as Asia/Almaty."),
+                  value=name) from None
+    return name
+
+
+def _plan(snapshot: Snapshot, timezone: str) -> Plan:
+    """Every stored row as a record, so that references resolve against file and database."""
+    plan = Plan(snapshot.school, timezone=timezone, guardians=set(snapshot.guardians),
+                participants=set(snapshot.participants),
+                class_teachers=dict(snapshot.class_teachers))
+    partners = {p.id: PartnerRec(existing=p, name=p.name, bin=p.bin) for p in snapshot.partners}
+    plan.partners = list(partners.values())
+    sites = {s.id: SiteRec(existing=s, partner=partners[s.partner_id], name=s.name)
+             for s in snapshot.sites}
+    plan.sites = list(sites.values())
+    classes = {c.id: ClassRec(existing=c, name=c.name, grade=c.grade) for c in snapshot.classes}
+    plan.classes = {class_key(c.name): c for c in classes.values()}
+    pupils: dict[int, PupilRec] = {}
+    people: dict[int, PersonRec] = {}
+    for person in snapshot.people:
+        roles = set(person.role_names)
+        if "pupil" in roles:
+            pupils[person.id] = PupilRec(existing=person, name=person.full_name,
+                                         school_class=classes.get(person.class_id or 0))
+        if roles - {"pupil"}:
+            people[person.id] = PersonRec(
+                existing=person, name=person.full_name, phone=person.phone,
+                roles=roles - {"pupil"},
+                partner=partners.get(person.partner_id) if person.partner_id else None)
+    for parent_id, pupil_id in snapshot.guardians:
+        if parent_id in people and pupil_id in pupils:
+            people[parent_id].children = [*(people[parent_id].children or []), pupils[pupil_id]]
+    plan.pupils, plan.people = list(pupils.values()), list(people.values())
+    for trial in snapshot.trials:
+        key = (values.key(trial.title), local_day(trial, timezone))
+        plan.trials.setdefault(key, TrialRec(existing=trial, title=trial.title, day=key[1]))
+    for rec in plan.trials.values():
+        rec.site = sites.get(rec.existing.site_id or 0)
+    return plan

@@ -1,0 +1,186 @@
+"""Writing a checked plan: creates and updates, in an order where every reference exists.
+
+Runs inside the caller's transaction, after :mod:`storage.importer.plan` found no problem;
+an exception here rolls everything back. A row whose values are all as stored is not
+touched at all, so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from storage.models import Participant, Partner, Person, School, SchoolClass, Site, Trial
+from storage.repos.imports import Imports
+
+from .plan import PersonRec, Plan, TrialRec
+
+# Changing these after parents have answered changes what they consented to (the consent
+# ledger cites the trial's text version).
+CONSENT_FIELDS = ("starts_at", "ends_at", "site_id", "risks", "ppe", "photo_policy",
+                  "mini_task", "special_conditions")
+
+
+@dataclass
+class Counts:
+    """Per kind of sheet: how many rows created a record, changed one, or changed nothing."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, created: bool, changed: bool) -> None:
+        target = self.created if created else self.updated if changed else self.unchanged
+        target[kind] = target.get(kind, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+class Writer:
+    def __init__(self, plan: Plan, repo: Imports, now: datetime,
+                 default_coordinator: Person | PersonRec | None) -> None:
+        """``default_coordinator`` becomes the coordinator of new trials that name none."""
+        self.plan, self.repo, self.now = plan, repo, now
+        self.default_coordinator = default_coordinator
+        self.counts = Counts()
+
+    async def write(self) -> tuple[School, Counts]:
+        school = await self._school()
+        sid = school.id
+        for partner in self.plan.partners:
+            if partner.in_file:
+                created = partner.existing is None
+                if created:
+                    partner.existing = await self.repo.add(Partner(school_id=sid,
+                                                                   **partner.fields))
+                changed = created or await self.repo.update(partner.existing, partner.fields)
+                self.counts.add("partners", created, changed)
+        for site in self.plan.sites:
+            if site.in_file:
+                assert site.partner is not None
+                fields = {**site.fields, "partner_id": site.partner.existing.id}
+                created = site.existing is None
+                if created:
+                    site.existing = await self.repo.add(Site(**fields))
+                changed = created or await self.repo.update(site.existing, fields)
+                self.counts.add("sites", created, changed)
+        for person in self.plan.people:
+            if person.in_file:
+                await self._person(person, sid)
+        for school_class in self.plan.classes.values():
+            if school_class.in_file:
+                created = school_class.existing is None
+                if created:
+                    school_class.existing = await self.repo.add(SchoolClass(
+                        school_id=sid, **school_class.fields))
+                changed = created or await self.repo.update(school_class.existing,
+                                                            school_class.fields)
+                if school_class.teacher is not None:
+                    changed |= await self.repo.set_class_teacher(
+                        school_class.existing.id, school_class.teacher.existing.id)
+                self.counts.add("classes", created, changed)
+        for pupil in self.plan.pupils:
+            if pupil.in_file:
+                assert pupil.school_class is not None
+                fields = {**pupil.fields, "class_id": pupil.school_class.existing.id}
+                created = pupil.existing is None
+                if created:
+                    pupil.existing = await self.repo.add_person(
+                        {"pupil"}, school_id=sid, created_at=self.now, **fields)
+                changed = created or await self.repo.update(pupil.existing, fields)
+                self.counts.add("pupils", created, changed)
+        for person in self.plan.people:
+            if person.in_file and person.children is not None:
+                wanted = {c.existing.id for c in person.children}
+                stored = {pupil for parent, pupil in self.plan.guardians
+                          if parent == person.existing.id}
+                if await self.repo.set_children(person.existing.id, wanted, stored):
+                    self._touched(person, "parents")
+        for trial in self.plan.trials.values():
+            if trial.in_file:
+                await self._trial(trial, sid)
+        return school, self.counts
+
+    async def _school(self) -> School:
+        if self.plan.school is None:
+            school = await self.repo.add(School(created_at=self.now, **self.plan.school_fields))
+            self.counts.add("school", True, True)
+            return school
+        school = self.plan.school
+        if self.plan.school_in_file:
+            changed = await self.repo.update(school, self.plan.school_fields)
+            self.counts.add("school", False, changed)
+        return school
+
+    async def _person(self, person: PersonRec, sid: int) -> None:
+        fields: dict[str, Any] = dict(person.fields)
+        if person.partner is not None:
+            fields["partner_id"] = person.partner.existing.id
+        created = person.existing is None
+        if created:
+            person.existing = await self.repo.add_person(
+                person.roles, school_id=sid, created_at=self.now, **fields)
+            changed = True
+        else:
+            if person.existing.locale is not None:
+                fields.pop("locale", None)  # their own choice in the chat wins
+            changed = await self.repo.update(person.existing, fields)
+            changed |= await self.repo.add_roles(person.existing, person.roles)
+        for kind in person.seen:
+            self.counts.add(kind, created, changed)
+
+    def _touched(self, person: PersonRec, kind: str) -> None:
+        """A row counted as unchanged turned out to change (links written later)."""
+        if self.counts.unchanged.get(kind) and person.existing is not None \
+                and kind in person.seen:
+            self.counts.unchanged[kind] -= 1
+            if not self.counts.unchanged[kind]:
+                del self.counts.unchanged[kind]
+            self.counts.updated[kind] = self.counts.updated.get(kind, 0) + 1
+
+    async def _trial(self, rec: TrialRec, sid: int) -> None:
+        fields: dict[str, Any] = dict(rec.fields)
+        if rec.site is not None:
+            fields["site_id"] = rec.site.existing.id
+        if rec.school_class is not None:
+            fields["class_id"] = rec.school_class.existing.id
+        for column, person in rec.people.items():
+            fields[f"{column}_id"] = person.existing.id
+        created = rec.existing is None
+        if created:
+            default = self.default_coordinator
+            if isinstance(default, PersonRec):
+                default = default.existing
+            fields.setdefault("coordinator_id", default.id if default is not None else None)
+            if "escort_id" not in fields and rec.school_class is not None:
+                fields["escort_id"] = await self._class_teacher(rec)
+            rec.existing = await self.repo.add(Trial(
+                school_id=sid, created_at=self.now, updated_at=self.now, **fields))
+            changed = True
+        else:
+            trial: Trial = rec.existing
+            before = {f: getattr(trial, f) for f in CONSENT_FIELDS}
+            changed = await self.repo.update(trial, fields)
+            if changed and any(getattr(trial, f) != before[f] for f in CONSENT_FIELDS):
+                await self.repo.update(trial, {"text_version": trial.text_version + 1})
+        trial = rec.existing
+        # A roster is only added to before the trial starts (or when the trial is new):
+        # a past trial's participants are history.
+        if rec.pupils is not None and (created or trial.starts_at > self.now):
+            for pupil in rec.pupils:
+                if (trial.id, pupil.existing.id) not in self.plan.participants:
+                    await self.repo.add(Participant(trial_id=trial.id,
+                                                    pupil_id=pupil.existing.id,
+                                                    added_at=self.now))
+                    self.plan.participants.add((trial.id, pupil.existing.id))
+                    changed = True
+        self.counts.add("trials", created, changed)
+
+    async def _class_teacher(self, rec: TrialRec) -> int | None:
+        assert rec.school_class is not None
+        if rec.school_class.teacher is not None:
+            return int(rec.school_class.teacher.existing.id)
+        return self.plan.class_teachers.get(rec.school_class.existing.id)
