@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -47,11 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
         "invites", help="issue invite codes for everyone who has not joined yet",
         description="Issue a fresh code for everyone who has not joined yet. Codes are stored "
                     "only as hashes, so each run issues new ones and earlier codes of those "
-                    "people stop working.")
+                    "people stop working: a sheet printed with --pdf replaces the codes of "
+                    "every slip on it.")
     invites.add_argument("--json", action="store_true", help="print JSON lines for machines")
     invites.add_argument("--school", type=int, help="only this school id")
     invites.add_argument("--role", choices=["pupil", "parent", "mentor", "coordinator",
                                             "teacher", "regional"], help="only this role")
+    invites.add_argument("--class", dest="class_name", metavar="NAME",
+                         help="only the pupils of this class and their parents")
+    invites.add_argument("--qr", type=Path, metavar="DIR",
+                         help="also write one QR picture (PNG) per person into DIR")
+    invites.add_argument("--pdf", type=Path, metavar="FILE",
+                         help="write a printable sheet of cut-out slips (needs --class)")
+
+    from .export import add_export_commands
+
+    add_export_commands(sub)
 
     tick = sub.add_parser("tick", help="do all work due now (or at --now) once, then exit")
     tick.add_argument("--now", type=parse_now, help="ISO-8601 moment, e.g. 2026-11-27T08:00+05:00")
@@ -105,6 +117,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _demo(runtime)
         if args.command == "invites":
             return await _invites(runtime, args)
+        if args.command in ("import", "export"):
+            from .export import run
+
+            return await run(runtime, args)
         if args.command == "tick":
             return await _tick(runtime, args)
     finally:
@@ -126,6 +142,10 @@ async def _demo(runtime: object) -> int:
 
 
 async def _invites(runtime: object, args: argparse.Namespace) -> int:
+    if args.class_name or args.qr or args.pdf:
+        from .export import run_invites
+
+        return await run_invites(runtime, args)
     from handlers.context import Context
     from handlers.invites import issue_for_pending
 

@@ -11,7 +11,7 @@ from storage.repos.invites import looks_like_code
 from . import conversation, media, menu, onboarding
 from .context import Context
 from .events import Inbound, Outbound
-from .routing import CALLBACKS, COMMANDS
+from .routing import CALLBACKS, COMMANDS, FILE_HANDLERS
 
 FLOW_COMMANDS = ("/back", "/skip", "/done")
 
@@ -28,6 +28,9 @@ FEATURES = (
     "quarterly",
     "agreements",
     "delivery_report",
+    "coordinator_import",
+    "invite_sheet",
+    "reports",
 )
 for _feature in FEATURES:
     importlib.import_module(f"{__package__}.{_feature}")
@@ -57,6 +60,11 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
         out = [ctx.say(_("I cannot read this kind of message. Please send text, a photo or a "
                          "file, or use the buttons."))]
         return out + (await conversation.resume(ctx, run) if run else [])
+    if inbound.media and not (run and conversation.accepts_media(run, inbound.media[0].kind)):
+        for take in FILE_HANDLERS:  # a file no question is waiting for (an import)
+            taken = await take(ctx, inbound.media[0])
+            if taken is not None:
+                return taken
     if run is None:
         if text and looks_like_code(text):
             return await onboarding.known_person_code(ctx, onboarding.code_in(text) or text)

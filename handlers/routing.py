@@ -2,7 +2,9 @@
 
 - ``callback("x")`` registers the handler for button payloads ``x:…``;
 - ``menu_section(role)`` registers what a role's menu shows;
-- ``command("/name")`` registers a slash command for known people.
+- ``command("/name")`` registers a slash command for known people;
+- ``file_handler`` registers a taker of files sent outside a question that expects one (a
+  coordinator's spreadsheet to import); it returns None to leave the file to others.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from .context import Context
-from .events import Button, Inbound, Outbound
+from .events import Button, Inbound, IncomingMedia, Outbound
 
 CallbackHandler = Callable[[Context, list[str]], Awaitable[list[Outbound]]]
 MenuProvider = Callable[[Context], Awaitable[list[Button]]]
 CommandHandler = Callable[[Context, Inbound, str], Awaitable[list[Outbound]]]
+FileHandler = Callable[[Context, IncomingMedia], Awaitable[list[Outbound] | None]]
 
 CALLBACKS: dict[str, CallbackHandler] = {}
 MENU_SECTIONS: dict[str, list[MenuProvider]] = {}
 COMMANDS: dict[str, CommandHandler] = {}
+FILE_HANDLERS: list[FileHandler] = []
 
 # The order in which a person holding several roles sees their menu sections.
 ROLE_ORDER = ("coordinator", "teacher", "mentor", "parent", "pupil", "regional")
@@ -45,6 +49,11 @@ def command(name: str) -> Callable[[CommandHandler], CommandHandler]:
         COMMANDS[name] = fn
         return fn
     return register
+
+
+def file_handler(fn: FileHandler) -> FileHandler:
+    FILE_HANDLERS.append(fn)
+    return fn
 
 
 def payload(*parts: object) -> str:

@@ -221,6 +221,36 @@ class Harness:
         async with self.sessions() as session, session.begin():
             yield session
 
+    async def complete_flow(self, person_id: int, flow_id: str, answers: dict[str, str],
+                            trial_id: int | None = None, pupil_id: int | None = None) -> int:
+        """Arrange a finished questionnaire without the chat: the flow engine stores each
+        step's answer exactly as a conversation would (a choice's value, or a text); steps
+        not in ``answers`` are skipped if optional. Completion hooks are not run. Returns
+        the run's id."""
+        from flows import FLOWS
+        from flows.engine import SKIP, ButtonInput, Engine, TextInput
+        from flows.model import Choice
+        from storage.repos.flows import FlowRuns
+
+        flow = FLOWS[flow_id]
+        async with self.db() as session:
+            engine = Engine(FlowRuns(session), self.now)
+            outcome = await engine.start(person_id, flow, trial_id, pupil_id)
+            while outcome.status != "completed":
+                step = outcome.step
+                assert step is not None, outcome
+                value = answers.get(step.id)
+                if value is None:
+                    assert step.optional, f"{flow_id}: no answer for {step.id}"
+                    given: ButtonInput | TextInput = ButtonInput(step.id, SKIP)
+                elif isinstance(step, Choice):
+                    given = ButtonInput(step.id, value)
+                else:
+                    given = TextInput(value)
+                outcome = await engine.accept(outcome.run, flow, given, str)
+                assert outcome.status not in ("invalid", "stale"), (step.id, outcome)
+            return outcome.run.id
+
 
 @asynccontextmanager
 async def harness(db_url: str, media_dir: Path, **settings: Any) -> AsyncIterator[Harness]:
