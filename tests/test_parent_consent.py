@@ -313,3 +313,23 @@ async def test_consent_reminders_are_registered_with_the_timeline(h, demo):
         built = await request.build(ctx, trial, (await request.recipients(ctx, trial))[0], 0)
     assert [(m.purpose, m.trial_id) for m in built] == [("consent.request", demo.trial_id)]
     assert built[0].buttons[0][0].payload == f"pcs:{demo.trial_id}:{demo.id(ARUZHAN)}"
+
+
+async def test_the_scheduler_sends_the_request_once_and_reminds_only_the_undecided(h, demo):
+    saule = await demo.join(SAULE, lang="en")
+    marat = await demo.join(MARAT, lang="en")
+    await h.tick(h.now + timedelta(minutes=1))  # "added" + 0: the briefing and request
+    assert "invites Аружан Серікқызы" in saule.last.text
+    assert "invites Диас Маратұлы" in marat.last.text
+    await h.tick(h.now + timedelta(minutes=2))
+    assert sum("invites" in m.text for m in saule.inbox) == 1  # not twice
+    await saule.taps("Answer: consent")
+    await saule.taps("I agree")
+    await saule.taps("Portfolio only")
+    await saule.taps("Skip")
+    await saule.taps("I have read")
+    seen = len(saule.inbox)
+    trial = await demo.trial()
+    await h.tick(trial.starts_at - timedelta(days=1, minutes=-1))  # T − 1 d
+    assert "A reminder: we still need your answer for Диас Маратұлы" in marat.last.text
+    assert not any("A reminder" in m.text for m in saule.inbox[seen:])
