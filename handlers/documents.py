@@ -60,12 +60,14 @@ class _Pdf(FPDF):
     footer_text: str = ""
 
     def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=7.5)
+        # Up to two lines of small text on the left, the page number on the right.
+        self.set_y(-14)
+        self.set_font(FONT, size=7)
         self.set_text_color(90, 90, 90)
-        text = f"{self.footer_text}    {self.page_no()}/{{nb}}" if self.footer_text \
-            else f"{self.page_no()}/{{nb}}"
-        self.cell(0, 5, text, align="R")
+        self.cell(0, 3.5, f"{self.page_no()}/{{nb}}", align="R")
+        if self.footer_text:
+            self.set_xy(self.l_margin, -14)
+            self.multi_cell(self.epw - 14, 3.5, self.footer_text, align="L")
         self.set_text_color(0, 0, 0)
 
 
@@ -138,7 +140,7 @@ class Document:
                   color: tuple[int, int, int] = (0, 0, 0)) -> None:
         self.pdf.set_font(FONT, "B" if bold else "", size)
         self.pdf.set_text_color(*color)
-        self.pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.set_text_color(0, 0, 0)
         self.pdf.ln(1)
         self.pdf.set_font(FONT, size=10)

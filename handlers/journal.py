@@ -149,8 +149,8 @@ def _group(facts: TrialFacts, tr: Translator) -> str:
     marks = Counter(p.attendance for p in facts.participants)
     sen = sum(1 for p in facts.pupils.values() if p.special_needs)
     text = tr.plain(_("Pupils: {count} (present: {present}, absent: {absent}, not "
-                      "marked: {unmarked})"), count=len(facts.participants), present=marks["present"],
-                    absent=marks["absent"], unmarked=marks[None])
+                      "marked: {unmarked})"), count=len(facts.participants),
+                    present=marks["present"], absent=marks["absent"], unmarked=marks[None])
     if sen:
         text += " · " + tr.plain(_("with special educational needs: {count}"), count=sen)
     return text

@@ -315,7 +315,7 @@ def trial_report_pdf(facts: TrialFacts, now: datetime, tr: Translator) -> bytes:
     doc.table([tr.plain(h) for h in (_("Pupil"), _("Consent"), _("Attendance"),
                                      _("Mentor's rubric"), _("Reflections"), _("Files"),
                                      _("Meaningful"))],
-              rows, widths=[42, 22, 22, 30, 30, 12, 22], size=8)
+              rows, widths=[38, 20, 25, 26, 30, 16, 25], size=8)
     doc.paragraph(tr.plain(_("Meaningful: a goal and a mini-task set with the employer, the "
                              "mentor's feedback on the pupil's work, and the pupil's "
                              "reflection.")), size=8, color=(90, 90, 90))
@@ -467,8 +467,9 @@ def regional_charts(cells: list[Cell], tr: Translator) -> dict[str, bytes]:
                          dimension=tr.plain(DIMENSIONS[dimension]).lower())
         hidden = len(group) - len(shown)
         if hidden:
-            title += "\n" + tr.plain(_("Groups hidden (fewer than 5 pupils): {count}"),
-                                     count=hidden)
+            title += "\n" + tr.plain(
+                _("Groups hidden to protect groups of fewer than 5 pupils: {count}"),
+                count=hidden)
         ax.set_title(title, loc="left", fontfamily="DejaVu Sans", fontsize=10)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_xlim(0, max(values, default=1) * 1.35)

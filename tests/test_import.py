@@ -95,7 +95,8 @@ async def test_examples_then_a_copy_with_six_mistakes_writes_nothing_and_names_a
                         "on row 7 of parents.csv (Қайрат Омаров).")
     assert "“31.13.2026” is not a date" in lines[2]
     assert "There is no class “11Б”" in lines[3]
-    assert lines[4] == "sites.csv, row 1, column “address”: This column is missing; the sheet needs it."
+    assert lines[4] == ("sites.csv, row 1, column “address”: This column is missing; the sheet "
+                        "needs it.")
     assert "(11:00 – 10:50)" in lines[5]
 
 
