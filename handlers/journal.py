@@ -266,8 +266,8 @@ def card_fields(facts: TrialFacts, tr: Translator) -> list[tuple[str, str]]:
     rows = [
         (_("Class / group"), f"{class_names(facts)} · {len(facts.participants)}"),
         (_("Date and time"), _when(facts, tr)),
-        (_("Partner"), f"{partner.name}" + (f", BIN {partner.bin}" if partner and partner.bin
-                                              else "") if partner else "—"),
+        (_("Partner"), (partner.name + (", " + tr.plain(_("BIN {bin}"), bin=partner.bin)
+                                        if partner.bin else "")) if partner else "—"),
         (_("Site"), _where(facts, tr)),
         (_("Mentor"), person(t.mentor_id)),
         (_("Responsible at school"), person(t.coordinator_id)),
@@ -284,7 +284,8 @@ def card_fields(facts: TrialFacts, tr: Translator) -> list[tuple[str, str]]:
         (_("Timing"), t.timing or "—"),
         (_("Expected artefact"), t.expected_artefact or "—"),
         (_("Safety briefing"), t.safety_briefing or "—"),
-        (_("Photo and video"), tr.plain(PHOTO.get(t.photo_policy or "", _("as the site allows")))),
+        (_("Photo and video"), tr.plain(PHOTO.get(
+            t.photo_policy or (facts.site.photo_policy if facts.site else ""), _("not set")))),
         (_("Contacts and evacuation"), t.evacuation or (facts.site.evacuation if facts.site
                                                         else None) or "—"),
         (_("Format and duration"), _format(facts, tr)),
