@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from locales import _
-from storage.models import Person, School, Trial
+from storage.models import School, Trial
 
 from . import schema, values
 from .problems import Problem
@@ -122,9 +122,17 @@ class Plan:
 class Checker:
     """Builds a :class:`Plan` from the database snapshot and the tables of the files."""
 
-    def __init__(self, plan: Plan, default_coordinator: Person | None = None) -> None:
+    def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        self.default_coordinator = default_coordinator
+        # Indexes by name and phone: a school has thousands of pupils and parents, and every
+        # parent's row names children.
+        self.pupils_by_name: dict[str, list[PupilRec]] = {}
+        for pupil in plan.pupils:
+            self.pupils_by_name.setdefault(values.key(pupil.name), []).append(pupil)
+        self.by_phone = {p.phone: p for p in plan.people if p.phone}
+        self.people_by_name: dict[str, list[PersonRec]] = {}
+        for person in plan.people:
+            self.people_by_name.setdefault(values.key(person.name), []).append(person)
 
     # --- problems -------------------------------------------------------------------------
 
@@ -183,17 +191,19 @@ class Checker:
             phone = values.phone(ref) if re.search(r"\d{6}", ref) else None
         except Bad:
             phone = None
-        return [p for p in self.plan.people if p.roles & set(roles)
-                and ((phone and p.phone == phone) or values.key(p.name) == values.key(ref))]
+        found = self.people_by_name.get(values.key(ref), [])
+        if phone and phone in self.by_phone:
+            found = [self.by_phone[phone]]
+        return [p for p in found if p.roles & set(roles)]
 
     def pupils_named(self, ref: str) -> tuple[list[PupilRec], str]:
         """Pupils matching "Full Name" or "Full Name (8А)"; and the name part."""
         m = re.match(r"^(.*?)\s*\(([^()]+)\)\s*$", ref)
         name, class_name = (m.group(1), m.group(2)) if m else (ref, None)
-        found = [p for p in self.plan.pupils if values.key(p.name) == values.key(name)
-                 and (class_name is None or (p.school_class is not None
-                                             and class_key(p.school_class.name)
-                                             == class_key(class_name)))]
+        found = [p for p in self.pupils_by_name.get(values.key(name), [])
+                 if class_name is None or (p.school_class is not None
+                                           and class_key(p.school_class.name)
+                                           == class_key(class_name))]
         return found, name
 
     # --- the sheets -----------------------------------------------------------------------
@@ -329,15 +339,16 @@ class Checker:
                          name=school_class.name, grade=school_class.grade, value=grade)
         if name is None or school_class is None:
             return
-        rec = next((p for p in self.plan.pupils if p.school_class is school_class
-                    and values.key(p.name) == values.key(name)), None)
+        rec = next((p for p in self.pupils_by_name.get(values.key(name), [])
+                    if p.school_class is school_class), None)
         if rec is not None and rec.in_file:
             self.problem(table, row, "name", _("This pupil is already on row {first}."),
                          first=rec.row)
             return
         if rec is None:
-            rec = PupilRec(school_class=school_class)
+            rec = PupilRec(school_class=school_class, name=name)
             self.plan.pupils.append(rec)
+            self.pupils_by_name.setdefault(values.key(name), []).append(rec)
         rec.source, rec.row, rec.name = table.source, row.number, name
         rec.fields["full_name"] = name
         for column, value in fields.items():
@@ -391,7 +402,7 @@ class Checker:
         if name is None or phone is None or role is None:
             return None
         entity = table.entity.key
-        rec = next((p for p in self.plan.people if p.phone == phone), None)
+        rec = self.by_phone.get(phone)
         if rec is not None and rec.in_file:
             if entity in rec.seen:
                 source, number = rec.seen[entity]
@@ -413,7 +424,7 @@ class Checker:
         if not rec.in_file:
             rec.source, rec.row = table.source, row.number
         rec.seen[entity] = (table.source, row.number)
-        rec.name, rec.phone = name, phone
+        self._rename(rec, name, phone)
         rec.roles.add(role)
         rec.fields.update(full_name=name, phone=phone)
         for column in columns:
@@ -425,8 +436,8 @@ class Checker:
                      children: list[PupilRec] | None) -> PersonRec | None:
         """A stored person whose phone changed: same name, and the same partner (mentor),
         a shared child (parent) or the same role (staff)."""
-        for rec in self.plan.people:
-            if rec.in_file or values.key(rec.name) != values.key(name) or role not in rec.roles:
+        for rec in self.people_by_name.get(values.key(name), []):
+            if rec.in_file or role not in rec.roles:
                 continue
             if role == "mentor" and (partner is None or rec.partner is not partner):
                 continue
@@ -435,6 +446,19 @@ class Checker:
                 continue
             return rec
         return None
+
+    def _rename(self, rec: PersonRec, name: str, phone: str) -> None:
+        """Set a person's name and phone, keeping the indexes right."""
+        if rec.phone != phone:
+            if rec.phone and self.by_phone.get(rec.phone) is rec:
+                del self.by_phone[rec.phone]
+            self.by_phone[phone] = rec
+        old, new = values.key(rec.name), values.key(name)
+        if old != new or rec not in self.people_by_name.get(new, []):
+            if rec in self.people_by_name.get(old, []):
+                self.people_by_name[old].remove(rec)
+            self.people_by_name.setdefault(new, []).append(rec)
+        rec.name, rec.phone = name, phone
 
     def _trials(self, table: Table, row: Row, missing: list[str]) -> None:
         title = self.cell(table, row, "title", limit=200)

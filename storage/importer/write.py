@@ -46,40 +46,45 @@ class Writer:
         self.plan, self.repo, self.now = plan, repo, now
         self.default_coordinator = default_coordinator
         self.counts = Counts()
+        self.changed_trials: set[int] = set()  # id() of the records of updated trials
 
     async def write(self) -> tuple[School, Counts]:
         school = await self._school()
         sid = school.id
+        repo = self.repo
         for partner in self.plan.partners:
             if partner.in_file:
                 created = partner.existing is None
                 if created:
-                    partner.existing = await self.repo.add(Partner(school_id=sid,
-                                                                   **partner.fields))
-                changed = created or await self.repo.update(partner.existing, partner.fields)
+                    partner.existing = repo.add(Partner(school_id=sid, **partner.fields))
+                changed = created or repo.update(partner.existing, partner.fields)
                 self.counts.add("partners", created, changed)
+        await repo.flush()
         for site in self.plan.sites:
             if site.in_file:
                 assert site.partner is not None
                 fields = {**site.fields, "partner_id": site.partner.existing.id}
                 created = site.existing is None
                 if created:
-                    site.existing = await self.repo.add(Site(**fields))
-                changed = created or await self.repo.update(site.existing, fields)
+                    site.existing = repo.add(Site(**fields))
+                changed = created or repo.update(site.existing, fields)
                 self.counts.add("sites", created, changed)
         for person in self.plan.people:
             if person.in_file:
-                await self._person(person, sid)
+                self._person(person, sid)
+        new_classes = set()
+        for school_class in self.plan.classes.values():
+            if school_class.in_file and school_class.existing is None:
+                school_class.existing = repo.add(SchoolClass(school_id=sid,
+                                                             **school_class.fields))
+                new_classes.add(id(school_class))
+        await repo.flush()
         for school_class in self.plan.classes.values():
             if school_class.in_file:
-                created = school_class.existing is None
-                if created:
-                    school_class.existing = await self.repo.add(SchoolClass(
-                        school_id=sid, **school_class.fields))
-                changed = created or await self.repo.update(school_class.existing,
-                                                            school_class.fields)
+                created = id(school_class) in new_classes
+                changed = created or repo.update(school_class.existing, school_class.fields)
                 if school_class.teacher is not None:
-                    changed |= await self.repo.set_class_teacher(
+                    changed |= await repo.set_class_teacher(
                         school_class.existing.id, school_class.teacher.existing.id)
                 self.counts.add("classes", created, changed)
         for pupil in self.plan.pupils:
@@ -88,47 +93,56 @@ class Writer:
                 fields = {**pupil.fields, "class_id": pupil.school_class.existing.id}
                 created = pupil.existing is None
                 if created:
-                    pupil.existing = await self.repo.add_person(
-                        {"pupil"}, school_id=sid, created_at=self.now, **fields)
-                changed = created or await self.repo.update(pupil.existing, fields)
+                    pupil.existing = repo.add_person({"pupil"}, school_id=sid,
+                                                     created_at=self.now, **fields)
+                changed = created or repo.update(pupil.existing, fields)
                 self.counts.add("pupils", created, changed)
+        await repo.flush()
+        children: dict[int, set[int]] = {}
+        for parent_id, pupil_id in self.plan.guardians:
+            children.setdefault(parent_id, set()).add(pupil_id)
         for person in self.plan.people:
             if person.in_file and person.children is not None:
                 wanted = {c.existing.id for c in person.children}
-                stored = {pupil for parent, pupil in self.plan.guardians
-                          if parent == person.existing.id}
-                if await self.repo.set_children(person.existing.id, wanted, stored):
+                stored = children.get(person.existing.id, set())
+                if await repo.set_children(person.existing.id, wanted, stored):
                     self._touched(person, "parents")
-        for trial in self.plan.trials.values():
-            if trial.in_file:
-                await self._trial(trial, sid)
+        trials = [t for t in self.plan.trials.values() if t.in_file]
+        created_trials = {id(t) for t in trials if t.existing is None}
+        for trial in trials:
+            self._trial(trial, sid)
+        await repo.flush()
+        for trial in trials:
+            self._roster(trial, created=id(trial) in created_trials)
+        await repo.flush()
         return school, self.counts
 
     async def _school(self) -> School:
         if self.plan.school is None:
-            school = await self.repo.add(School(created_at=self.now, **self.plan.school_fields))
+            school = self.repo.add(School(created_at=self.now, **self.plan.school_fields))
+            await self.repo.flush()
             self.counts.add("school", True, True)
             return school
         school = self.plan.school
         if self.plan.school_in_file:
-            changed = await self.repo.update(school, self.plan.school_fields)
+            changed = self.repo.update(school, self.plan.school_fields)
             self.counts.add("school", False, changed)
         return school
 
-    async def _person(self, person: PersonRec, sid: int) -> None:
+    def _person(self, person: PersonRec, sid: int) -> None:
         fields: dict[str, Any] = dict(person.fields)
         if person.partner is not None:
             fields["partner_id"] = person.partner.existing.id
         created = person.existing is None
         if created:
-            person.existing = await self.repo.add_person(
+            person.existing = self.repo.add_person(
                 person.roles, school_id=sid, created_at=self.now, **fields)
             changed = True
         else:
             if person.existing.locale is not None:
                 fields.pop("locale", None)  # their own choice in the chat wins
-            changed = await self.repo.update(person.existing, fields)
-            changed |= await self.repo.add_roles(person.existing, person.roles)
+            changed = self.repo.update(person.existing, fields)
+            changed |= self.repo.add_roles(person.existing, person.roles)
         for kind in person.seen:
             self.counts.add(kind, created, changed)
 
@@ -141,7 +155,7 @@ class Writer:
                 del self.counts.unchanged[kind]
             self.counts.updated[kind] = self.counts.updated.get(kind, 0) + 1
 
-    async def _trial(self, rec: TrialRec, sid: int) -> None:
+    def _trial(self, rec: TrialRec, sid: int) -> None:
         fields: dict[str, Any] = dict(rec.fields)
         if rec.site is not None:
             fields["site_id"] = rec.site.existing.id
@@ -149,37 +163,39 @@ class Writer:
             fields["class_id"] = rec.school_class.existing.id
         for column, person in rec.people.items():
             fields[f"{column}_id"] = person.existing.id
-        created = rec.existing is None
-        if created:
+        if rec.existing is None:
             default = self.default_coordinator
             if isinstance(default, PersonRec):
                 default = default.existing
             fields.setdefault("coordinator_id", default.id if default is not None else None)
             if "escort_id" not in fields and rec.school_class is not None:
-                fields["escort_id"] = await self._class_teacher(rec)
-            rec.existing = await self.repo.add(Trial(
+                fields["escort_id"] = self._class_teacher(rec)
+            rec.existing = self.repo.add(Trial(
                 school_id=sid, created_at=self.now, updated_at=self.now, **fields))
-            changed = True
-        else:
-            trial: Trial = rec.existing
-            before = {f: getattr(trial, f) for f in CONSENT_FIELDS}
-            changed = await self.repo.update(trial, fields)
-            if changed and any(getattr(trial, f) != before[f] for f in CONSENT_FIELDS):
-                await self.repo.update(trial, {"text_version": trial.text_version + 1})
+            return
+        trial: Trial = rec.existing
+        before = {f: getattr(trial, f) for f in CONSENT_FIELDS}
+        if self.repo.update(trial, fields):
+            self.changed_trials.add(id(rec))
+            self.repo.update(trial, {"updated_at": self.now})  # one clock: the import's
+            if any(getattr(trial, f) != before[f] for f in CONSENT_FIELDS):
+                self.repo.update(trial, {"text_version": trial.text_version + 1})
+
+    def _roster(self, rec: TrialRec, created: bool) -> None:
+        """Add the listed pupils to the trial — only while it is new or has not started: a
+        past trial's participants are history."""
         trial = rec.existing
-        # A roster is only added to before the trial starts (or when the trial is new):
-        # a past trial's participants are history.
+        changed = created or id(rec) in self.changed_trials
         if rec.pupils is not None and (created or trial.starts_at > self.now):
             for pupil in rec.pupils:
                 if (trial.id, pupil.existing.id) not in self.plan.participants:
-                    await self.repo.add(Participant(trial_id=trial.id,
-                                                    pupil_id=pupil.existing.id,
-                                                    added_at=self.now))
+                    self.repo.add(Participant(trial_id=trial.id, pupil_id=pupil.existing.id,
+                                              added_at=self.now))
                     self.plan.participants.add((trial.id, pupil.existing.id))
                     changed = True
         self.counts.add("trials", created, changed)
 
-    async def _class_teacher(self, rec: TrialRec) -> int | None:
+    def _class_teacher(self, rec: TrialRec) -> int | None:
         assert rec.school_class is not None
         if rec.school_class.teacher is not None:
             return int(rec.school_class.teacher.existing.id)

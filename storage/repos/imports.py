@@ -78,12 +78,14 @@ class Imports:
         return Snapshot(school, classes, teachers, partners, sites, people, guardians, trials,
                         participants)
 
-    async def add(self, row: Any) -> Any:
+    # Rows are added and changed in memory and written by :meth:`flush`, once per kind of
+    # sheet: a school's thousands of pupils are then a few statements, not thousands.
+
+    def add(self, row: Any) -> Any:
         self.session.add(row)
-        await self.session.flush()
         return row
 
-    async def update(self, row: Any, fields: dict[str, Any]) -> bool:
+    def update(self, row: Any, fields: dict[str, Any]) -> bool:
         """Set the fields that differ; False when nothing did (no UPDATE is issued, so an
         unchanged row keeps its ``updated_at``)."""
         changed = False
@@ -91,22 +93,21 @@ class Imports:
             if getattr(row, name) != value:
                 setattr(row, name, value)
                 changed = True
-        if changed:
-            await self.session.flush()
         return changed
 
-    async def add_person(self, roles: set[str], **fields: Any) -> Person:
+    def add_person(self, roles: set[str], **fields: Any) -> Person:
         person = Person(**fields)
         person.roles = [PersonRole(role=r) for r in sorted(roles)]
-        return await self.add(person)
+        return self.add(person)
 
-    async def add_roles(self, person: Person, roles: set[str]) -> bool:
+    def add_roles(self, person: Person, roles: set[str]) -> bool:
         missing = roles - person.role_names
         for role in sorted(missing):
             person.roles.append(PersonRole(role=role))
-        if missing:
-            await self.session.flush()
         return bool(missing)
+
+    async def flush(self) -> None:
+        await self.session.flush()
 
     async def set_class_teacher(self, class_id: int, teacher_id: int | None) -> bool:
         link = await self.session.get(ClassTeacher, class_id)
