@@ -8,6 +8,7 @@ from .parent_consent import PARENT_CONSENT
 from .pupil_after import AFTER_TRIAL
 from .pupil_before import BEFORE_TRIAL
 from .pupil_trace import TRACE
+from .summary_edit import SUMMARY_EDIT
 
 FLOWS: dict[str, Flow] = {
     flow.id: flow
@@ -19,6 +20,7 @@ FLOWS: dict[str, Flow] = {
         PARENT_CONSENT,
         AFTER_TRIAL,
         TRACE,
+        SUMMARY_EDIT,
     )
 }
 
