@@ -23,6 +23,8 @@ FEATURES = (
     "mentor_rubric",
     "escort",
     "parent",
+    "portfolio",
+    "summary",
     "reminders",
     "digest",
     "quarterly",
