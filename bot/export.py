@@ -242,20 +242,13 @@ async def _targets(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _portfolio(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.documents_portfolio import portfolio_pdf
-    from storage.files import MediaStore
-    from storage.repos.journal import Journal
+    # The same document the pupil and the parents get in the chat (handlers/portfolio.py).
+    from handlers.portfolio import portfolio_document
 
     pupil = await ctx.people.get(args.pupil_id)
     if pupil is None or "pupil" not in pupil.role_names:
         return f"no pupil {args.pupil_id}"
-    school = await ctx.schools.get(pupil.school_id) if pupil.school_id else None
-    school_class = await ctx.schools.school_class(pupil.class_id) if pupil.class_id else None
-    journal = Journal(ctx.session)
-    facts = await journal.facts(await journal.pupil_trials(pupil.id))
-    _write(args.output, portfolio_pdf(pupil, school.name if school else "",
-                                      school_class.name if school_class else "", facts,
-                                      MediaStore(ctx.config.media_dir), ctx.now, tr))
+    _write(args.output, await portfolio_document(ctx, pupil, tr))
     return f"pupil:{pupil.id}", {}
 
 
