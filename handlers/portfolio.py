@@ -61,6 +61,7 @@ DUE_WINDOW = timedelta(days=30)
 IMAGE_MIMES = ("image/jpeg", "image/png")
 CHOICE_LABELS = {o.value: o.label for o in (YES, NO, UNSURE)}
 RESULT_LABELS = {o.value: o.label for o in RESULT_OPTIONS}
+NO_ANSWER = _("no answer yet")
 
 
 # --- who took part, which files may be shown --------------------------------------------------
@@ -232,8 +233,8 @@ def trajectory(found: list[Entry], tr: Translator) -> list[str]:
     lines = [tr.plain(_("Fields tried: {fields}."), fields=", ".join(fields) or "—")]
     steps = []
     for e in ordered:
-        liked = answer_text(e.trace.get("liked"), tr) or "—"
-        choose = answer_text(e.trace.get("choose"), tr) or "—"
+        liked = answer_text(e.trace.get("liked"), tr) or tr.plain(NO_ANSWER)
+        choose = answer_text(e.trace.get("choose"), tr) or tr.plain(NO_ANSWER)
         steps.append(tr.plain(_("{date} {profession}: liked it — {liked}, would choose it — "
                                 "{choose}"),
                               date=tr.date(e.trial.starts_at, e.timezone, "dd.MM.yy"),
@@ -248,11 +249,10 @@ def trajectory(found: list[Entry], tr: Translator) -> list[str]:
 
 
 def entry_heading(entry: Entry, tr: Translator) -> tuple[str, str]:
-    """("title · date", "profession · partner") of an entry."""
-    title = f"{entry.trial.title} · {tr.date(entry.trial.starts_at, entry.timezone, 'd MMMM yyyy')}"
-    where = " · ".join(x for x in (entry.trial.profession, entry.partner.name if entry.partner
-                                   else None) if x)
-    return title, where
+    """(the trial's title, "date · profession · partner") of an entry."""
+    details = (tr.date(entry.trial.starts_at, entry.timezone, "d MMMM yyyy"),
+               entry.trial.profession, entry.partner.name if entry.partner else None)
+    return entry.trial.title, " · ".join(x for x in details if x)
 
 
 def entry_text(entry: Entry, tr: Translator) -> Safe:

@@ -75,10 +75,15 @@ def _entry(doc: Document, entry: Entry, media: MediaStore, tr: Translator) -> No
     if trace:
         doc.heading(tr.plain(_("A day later")), level=2)
         doc.fields(trace, label_width=70)
-    for picture in pictures(entry.media):
+    for i, picture in enumerate(pictures(entry.media)):
         try:
             data = media.read(picture.storage_key)
-            doc.need(PICTURE_WIDTH)
+        except (OSError, ValueError):
+            continue  # a file gone from disk: the rest still prints
+        doc.need(PICTURE_WIDTH + 12)  # the heading stays with its picture
+        if i == 0:
+            doc.heading(tr.plain(_("Artefact")), level=2)
+        try:
             doc.image(data, width=PICTURE_WIDTH)
-        except Exception:  # a file gone from disk or not a picture: the rest still prints
+        except Exception:  # not a picture the PDF library can read: left out
             continue

@@ -55,15 +55,13 @@ MENU_WINDOW = timedelta(days=60)
 QUOTE_LIMIT = 200
 PHOTOS = 3
 
-# Form Г part 7 (forms.md): the family's options, stored in Summary.family_choice.
+# Form Г part 7 (forms.md): the family's options, stored in Summary.family_choice; a short
+# button label (WhatsApp lists take 24 characters) and the option in words.
 NEXT_STEPS: dict[str, tuple[str, str]] = {
-    "repeat": (_("🔁 Repeat on another operation"),
-               _("repeat the trial on another operation")),
-    "college": (_("🎓 Visit a college or university"),
-                _("visit a specialised college or university")),
-    "home": (_("🏠 A home mini-project"), _("a short home mini-project")),
-    "online": (_("💻 Meet a professional online"),
-               _("an online meeting with a professional")),
+    "repeat": (_("🔁 Another operation"), _("repeat the trial on another operation")),
+    "college": (_("🎓 College or university"), _("visit a specialised college or university")),
+    "home": (_("🏠 Home mini-project"), _("a short home mini-project")),
+    "online": (_("💻 Professional online"), _("an online meeting with a professional")),
 }
 RESULT_LINES = {
     "yes": _("{child}: the mini-task is done."),
@@ -267,17 +265,23 @@ def summary_html(f: Facts, tr: Translator) -> Safe:
 
 
 def choice_buttons(tr: Translator, summary: Summary) -> list[list[Button]]:
-    return [[Button(("✅ " if summary.family_choice == value else "") + tr.plain(label),
-                    payload("gn", summary.id, value))]
-            for value, (label, _long) in NEXT_STEPS.items()]
+    """The four options; the family's choice marked ✅ in place of its emoji."""
+    rows = []
+    for value, (label, _long) in NEXT_STEPS.items():
+        text = tr.plain(label)
+        if summary.family_choice == value:
+            text = "✅" + text[text.find(" "):]
+        rows.append([Button(text, payload("gn", summary.id, value))])
+    return rows
 
 
 def pdf_attachment(ctx: Context, f: Facts, tr: Translator) -> Attachment:
     from .summary_pdf import summary_pdf
 
     store = MediaStore(ctx.config.media_dir)
-    head, sub = title(f, tr)
-    data = summary_pdf(head, sub, sections(f, tr), store, ctx.now, footer=f.school)
+    _head, sub = title(f, tr)
+    data = summary_pdf(tr.plain(_("Summary for parents")), f.pupil.full_name, sub,
+                       sections(f, tr), store, ctx.now, footer=f.school)
     key, _digest = store.put(data, "application/pdf", ctx.now)
     name = tr.plain(_("Summary for parents — {child}.pdf"), child=f.pupil.full_name)
     return Attachment("document", key, name, "application/pdf")

@@ -21,13 +21,15 @@ LAYOUTS = ((9.5, 60.0), (9.0, 50.0), (8.5, 40.0), (8.0, 30.0), (7.5, 0.0))
 GREY = (80, 80, 80)
 
 
-def summary_pdf(title: str, subtitle: str, sections: list[Section], media: MediaStore,
-                now: datetime, footer: str = "") -> bytes:
+def summary_pdf(title: str, child: str, subtitle: str, sections: list[Section],
+                media: MediaStore, now: datetime, footer: str = "") -> bytes:
+    """``title`` is the form's name (short: a heading that wraps looks broken), ``child``
+    the pupil's name under it."""
     photo = _first_picture(sections, media)
     data = b""
     for size, width in LAYOUTS:
-        doc = _render(title, subtitle, sections, photo if width else None, size, width, now,
-                      footer)
+        doc = _render(title, child, subtitle, sections, photo if width else None, size, width,
+                      now, footer)
         data = doc.output()
         if doc.pdf.pages_count == 1:
             break
@@ -44,9 +46,11 @@ def _first_picture(sections: list[Section], media: MediaStore) -> bytes | None:
     return None
 
 
-def _render(title: str, subtitle: str, sections: list[Section], photo: bytes | None,
-            size: float, width: float, now: datetime, footer: str) -> Document:
+def _render(title: str, child: str, subtitle: str, sections: list[Section],
+            photo: bytes | None, size: float, width: float, now: datetime,
+            footer: str) -> Document:
     doc = Document(title, footer=footer, created=now)
+    doc.paragraph(child, size=size + 3, bold=True)
     doc.paragraph(subtitle, size=size, color=GREY)
     for i, section in enumerate(sections, 1):
         doc.heading(f"{i}. {section.title}", level=2)
