@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from datetime import timedelta
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.delivery import enqueue
 from handlers.timeline import REMINDERS, Recipient
 from storage.demo import load_demo
-from storage.models import Person, Trial
+from storage.models import FlowRun, Person, Trial
 from storage.repos.consents import Consents
 from storage.repos.invites import Invites
 from storage.repos.people import People
@@ -147,3 +150,70 @@ class DemoSchool:
             await trials.add_participant(trial.id, other_pupil.id, self.h.now)
         self.people[mentor], self.people[pupil] = other_mentor, other_pupil
         return trial.id
+
+    async def reflect(self, pupil: TgUser, did: str = "I wired a circuit from a diagram",
+                      photo: bytes | None = None) -> None:
+        """``pupil`` (joined in English) answers the after-questionnaire of the demo trial
+        through the chat: six answers (the first is ``did``), yes / yes, 3 × 5, and the
+        ``photo`` as the artefact (or "I have none")."""
+        await pupil.presses(f"pqa:{self.trial_id}")
+        for answer in (did, "The lamp lit", "Stripping wires", "Care", "I like exact work",
+                       "Yes"):
+            await pupil.says(answer)
+        await pupil.taps("Yes")
+        await pupil.taps("Yes")
+        for _criterion in range(5):
+            await pupil.taps("3")
+        if photo is None:
+            await pupil.taps("I have none")
+        else:
+            await pupil.sends_photo(photo)
+            await pupil.taps("Done")
+
+    async def held(self, tier: str | None = "Portfolio only", photo: bytes | None = None,
+                   plus: str | None = "Reads the diagram well",
+                   ) -> tuple[TgUser | None, TgUser, TgUser]:
+        """Аружан's part of the demo trial, done through the chat: her parent consents in
+        English with the photo ``tier`` (None: the test has arranged the consent); after
+        the end the mentor (English) rates her 3·3·3·3·3 "yes", writes the ``plus`` and
+        submits the card; she answers the after-questionnaire with ``photo``. The clock
+        stands 15 minutes after the end; the scheduler has not run. Returns (parent, pupil,
+        mentor)."""
+        parent = await self.consent(PARENTS[0], tier=tier) if tier is not None else None
+        mentor = await self.join(MENTOR, lang="en")
+        pupil = await self.join(PUPILS[0], lang="en")
+        trial = await self.trial()
+        self.h.clock.set(trial.ends_at + timedelta(minutes=5))
+        await mentor.presses(f"mr:{self.trial_id}")
+        for label in ("3", "3", "3", "3", "3", "Yes"):
+            await mentor.taps(label)
+        if plus is not None:
+            self.h.clock.advance(minutes=2)
+            await mentor.presses(f"mf:{await self._rubric_run(PUPILS[0])}")
+            await mentor.taps("Skip")
+            await mentor.says(plus)
+            await mentor.taps("Skip")
+            await mentor.taps("Skip")
+        await mentor.presses(f"ms:{self.trial_id}:1")
+        self.h.clock.advance(minutes=3)
+        await self.reflect(pupil, photo=photo)
+        self.h.clock.set(trial.ends_at + timedelta(minutes=15))
+        return parent, pupil, mentor
+
+    async def _rubric_run(self, pupil: str) -> int:
+        async with self.h.db() as session:
+            run_id = await session.scalar(select(FlowRun.id).where(
+                FlowRun.flow_id == "mentor.rubric", FlowRun.pupil_id == self.id(pupil)))
+            assert run_id is not None
+            return int(run_id)
+
+
+def jpeg(color: tuple[int, int, int] = (30, 120, 200)) -> bytes:
+    """A real JPEG picture (PDFs embed it): a board with a circuit and a lamp."""
+    image = Image.new("RGB", (320, 240), color)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 40, 280, 200), outline=(255, 255, 255), width=6)
+    draw.ellipse((140, 20, 180, 60), fill=(255, 220, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
