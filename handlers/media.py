@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 
 from locales import _
 from storage.files import EXTENSIONS, MediaStore
-from storage.models import FlowRun, Media, PhotoTier
+from storage.models import FlowRun, PhotoTier
+from storage.repos.media import MediaRepo
 
 from . import conversation
 from .context import Context
@@ -45,6 +46,11 @@ async def receive(ctx: Context, run: FlowRun, item: IncomingMedia) -> list[Outbo
     if not conversation.accepts_media(run, item.kind):
         # Let the engine explain what this step expects instead (nothing is stored).
         return await conversation.media_input(ctx, run, 0, item.kind)
+    # A flow that refuses input now (e.g. consent withdrawn) must not keep the file either.
+    check = conversation.GUARDS.get(run.flow_id)
+    refusal = await check(ctx, run) if check else None
+    if refusal is not None:
+        return refusal
     rule = TIER_RULES.get(run.flow_id)
     tier = await rule(ctx, run) if rule else None
     if tier == PhotoTier.PROHIBITED and item.kind in VISUAL:
@@ -66,14 +72,12 @@ async def receive(ctx: Context, run: FlowRun, item: IncomingMedia) -> list[Outbo
         return [_too_big(ctx, len(data), limit)]
     store = MediaStore(ctx.config.media_dir)
     key, digest = store.put(data, item.mime, ctx.now)
-    media = Media(
+    media = await MediaRepo(ctx.session).add(
         person_id=ctx.person.id if ctx.person else None, pupil_id=run.pupil_id or run.person_id,
         trial_id=run.trial_id, run_id=run.id, step_id=run.step_id, kind=item.kind,
         mime=item.mime, size=len(data), sha256=digest, storage_key=key, tier=tier,
         created_at=ctx.now,
     )
-    ctx.session.add(media)
-    await ctx.session.flush()
     return await conversation.media_input(ctx, run, media.id, item.kind)
 
 
