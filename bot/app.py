@@ -107,7 +107,14 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
 
 
 def _scheduler(runtime: Runtime) -> AsyncIOScheduler:
-    """One process runs the scheduler: it only calls ``tick`` with the current time."""
+    """One process runs the scheduler: it only calls ``tick`` with the current time.
+
+    The digest, the quarterly review and the agreements reminder are due jobs of that same
+    tick, not cron jobs: each school has its own time zone and working days, so "08:00 on a
+    school day" is a different moment per school, which one cron trigger cannot say; and a
+    minute missed (a restart at 08:00) is caught up by the next tick, where a cron job
+    would be lost. Their dedup keys hold the date, so the tick sends each once.
+    """
     scheduler = AsyncIOScheduler(timezone=UTC)
 
     async def every_minute() -> None:

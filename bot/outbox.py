@@ -36,7 +36,7 @@ HOLD = 60.0
 # Per chat: a reply of up to BURST messages goes at once; otherwise one message a second.
 BURST = 3
 CHAT_INTERVAL = 1.0
-WAITING = "waiting for an earlier message"
+WAITING_TURN = "waiting for its turn: the chat's pace or a pause of the channel"
 
 
 @dataclass
@@ -151,13 +151,19 @@ class ChatPace:
 
 @dataclass
 class _Release:
-    """A claimed row handed back untried, to be tried again after ``after`` seconds."""
+    """A claimed row handed back untried, to be tried again after ``after`` seconds. With a
+    ``reason`` (kept as the row's error) the chat's later messages wait behind it."""
 
     after: float
+    reason: str | None = None
 
 
-def _delivered(result: SendResult | _Release) -> bool:
-    return isinstance(result, SendResult) and result.ok
+def _holds_chat(result: SendResult | _Release) -> bool:
+    """Whether this row stays queued ahead of its chat's later messages: a retry, or a row
+    handed back to wait for its turn."""
+    if isinstance(result, _Release):
+        return result.reason is not None
+    return not result.ok and not result.unreachable
 
 
 class OutboxWorker:
@@ -165,7 +171,7 @@ class OutboxWorker:
         self, sessions: SessionFactory, senders: dict[str, ChannelSender],
         rates: dict[str, float] | None = None, clock: Callable[[], datetime] = utc_now,
         batch: int = 200, per_chat: frozenset[str] = frozenset({"telegram", "whatsapp"}),
-        windows: dict[str, int] | None = None,
+        windows: dict[str, int] | None = None, hold: float = HOLD,
     ) -> None:
         """``rates``: messages a second per channel (an even stream); ``windows``: the most
         in any one second (default: the rate rounded up, plus one for jitter — Telegram's
@@ -174,6 +180,7 @@ class OutboxWorker:
         self.senders = senders
         self.clock = clock
         self.batch = batch
+        self.hold = hold
         rates = rates or {}
         windows = windows or {}
         self.gates = {
@@ -205,8 +212,7 @@ class OutboxWorker:
                 recording = None
             upcoming = await self._claim(address) if until_empty else []
             results = await sending
-            held = {(row.channel, row.address) for row in rows
-                    if not _delivered(results[row.id])}
+            held = {(row.channel, row.address) for row in rows if _holds_chat(results[row.id])}
             recording = asyncio.create_task(self._record(rows, results, stats))
             rows = upcoming
             if not rows and until_empty:
@@ -240,9 +246,9 @@ class OutboxWorker:
         async def one_chat(chat_rows: list[Outbox]) -> None:
             for i, row in enumerate(chat_rows):
                 wait = self._wait(row, loop.time())
-                if loop.time() + wait - claimed > HOLD:
+                if loop.time() + wait - claimed > self.hold:
                     for later in chat_rows[i:]:
-                        results[later.id] = _Release(wait)
+                        results[later.id] = _Release(wait, WAITING_TURN)
                     return
                 if wait > 0:
                     await asyncio.sleep(wait)
@@ -298,7 +304,7 @@ class OutboxWorker:
                       stats: DrainStats) -> None:
         now = self.clock()
         delivered: list[tuple[int, str | None]] = []
-        released: dict[float, list[int]] = defaultdict(list)
+        released: dict[tuple[int, str | None], list[int]] = defaultdict(list)
         async with self.sessions() as session, session.begin():
             repo = OutboxRepo(session)
             for row in rows:
@@ -306,7 +312,7 @@ class OutboxWorker:
                 if isinstance(result, SendResult) and result.retry_after is not None:
                     stats.rate_limited += 1
                 if isinstance(result, _Release):
-                    released[math.ceil(result.after)].append(row.id)
+                    released[(math.ceil(result.after), result.reason)].append(row.id)
                     stats.released += 1
                 elif result.ok:
                     delivered.append((row.id, result.external_id))
@@ -328,8 +334,8 @@ class OutboxWorker:
                         stats.errors.append(result.error)
             await repo.sent_many(delivered, now)
             stats.sent += len(delivered)
-            for after, ids in released.items():
-                await repo.release(ids, now + timedelta(seconds=after))
+            for (after, reason), ids in released.items():
+                await repo.release(ids, now + timedelta(seconds=after), reason)
 
     async def run(self, wake: asyncio.Event, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Drain whenever woken (a reply was queued) or every ``idle`` seconds."""

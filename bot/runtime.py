@@ -103,5 +103,6 @@ async def tick(runtime: Runtime, now: datetime, deliver: bool = True) -> TickRep
             failed.append(name)
     stats = None
     if deliver and runtime.senders:
-        stats = await runtime.worker().drain()
+        # Sent "as of now" too: `tick --now` reproduces a moment, held messages included.
+        stats = await runtime.worker(clock=lambda: now).drain()
     return TickReport(queued, failed, stats)

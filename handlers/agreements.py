@@ -9,12 +9,12 @@ from datetime import date
 from locales import Safe, _
 from storage.models import Partner, Person, School
 from storage.repos.digest import DigestRepo
-from storage.repos.due_work import DueWork
 
 from .context import Context
 from .due import due_job
 from .events import Outbound
-from .school_time import SchoolTime, parse_hhmm
+from .morning import mornings
+from .school_time import SchoolTime
 
 PURPOSE = "agreements"
 
@@ -23,33 +23,23 @@ def renewal_key(school_id: int, person_id: int, year: int) -> str:
     return f"{PURPOSE}:{school_id}:{person_id}:{year}"
 
 
+def _notice_time(clock: SchoolTime, today: date) -> bool:
+    """From 1 December (or the first school day after it) to the year's end: a day missed
+    is caught up."""
+    return clock.first_working_day(date(today.year, 12, 1)) <= today <= date(today.year, 12, 31)
+
+
 @due_job("agreements")
 async def renewal_reminder(ctx: Context) -> list[Outbound]:
-    at = parse_hhmm(ctx.config.digest_at)
-    repo = DigestRepo(ctx.session)
     out: list[Outbound] = []
-    for school in await ctx.schools.all():
-        clock = SchoolTime.of(school, ctx.config)
-        today = clock.today(ctx.now)
-        notice_day = clock.first_working_day(date(today.year, 12, 1))
-        # From that day to the year's end (a missed day is caught up), on school days.
-        if (not notice_day <= today <= date(today.year, 12, 31)
-                or not clock.is_working_day(today) or ctx.now < clock.at(today, at)):
-            continue
-        coordinators = await repo.coordinators(school.id)
-        reachable = await ctx.people.preferred_identities(c.id for c in coordinators)
-        keys = {c.id: renewal_key(school.id, c.id, today.year) for c in coordinators
-                if c.id in reachable}
-        done = await DueWork(ctx.session).existing_keys(keys.values())
-        todo = [c for c in coordinators if c.id in keys and keys[c.id] not in done]
-        if not todo:
-            continue
-        partners = await repo.renewing_partners(school.id, today.year)
-        if not partners:
-            continue
-        for coordinator in todo:
-            message = render(ctx, school, coordinator, today, partners)
-            message.dedup_key = keys[coordinator.id]
+    for morning in await mornings(
+            ctx, lambda school, person, today: renewal_key(school.id, person.id, today.year),
+            _notice_time):
+        partners = await DigestRepo(ctx.session).renewing_partners(
+            morning.school.id, morning.today.year)
+        for coordinator, key in morning.due if partners else []:
+            message = render(ctx, morning.school, coordinator, morning.today, partners)
+            message.dedup_key = key
             out.append(message)
     return out
 

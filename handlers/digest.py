@@ -19,7 +19,6 @@ from storage.files import MediaStore
 from storage.models import MentorStatus, Person, School, Trial
 from storage.repos.consents import Consents
 from storage.repos.digest import Contact, DigestRepo, TrialFacts
-from storage.repos.due_work import DueWork
 from storage.repos.outbox_report import OutboxReport
 
 from .charts import ConsentBar, consent_chart
@@ -27,14 +26,13 @@ from .context import Context
 from .due import due_job
 from .events import Attachment, Outbound
 from .menu import ROLE_NAMES
-from .school_time import SchoolTime, parse_hhmm
+from .morning import mornings
+from .school_time import SchoolTime
 
 PURPOSE = "digest"
 # How far back the problems and the week's numbers look.
 WEEK = timedelta(days=7)
-# A pupil with no consent this close to the start is a problem (trial-cycle.md).
-CONSENT_DEADLINE = timedelta(hours=24)
-# A mentor who has not answered this close to the start is a problem.
+# The mentor is asked two days ahead (T − 2 d): still no answer after that is a problem.
 MENTOR_DEADLINE = timedelta(hours=48)
 # Reflections are counted as empty once the after-questionnaire and its repeat have had time.
 REFLECTION_GRACE = timedelta(hours=24)
@@ -83,25 +81,14 @@ class Digest:
 async def daily_digest(ctx: Context) -> list[Outbound]:
     """The digest of every coordinator whose school's digest time has come today."""
     out: list[Outbound] = []
-    repo = DigestRepo(ctx.session)
-    at = parse_hhmm(ctx.config.digest_at)
-    for school in await ctx.schools.all():
-        clock = SchoolTime.of(school, ctx.config)
-        today = clock.today(ctx.now)
-        if not clock.is_working_day(today) or ctx.now < clock.at(today, at):
-            continue
-        coordinators = await repo.coordinators(school.id)
-        reachable = await ctx.people.preferred_identities(c.id for c in coordinators)
-        due = {c.id: digest_key(school.id, c.id, today) for c in coordinators
-               if c.id in reachable}
-        done = await DueWork(ctx.session).existing_keys(due.values())
-        for coordinator in coordinators:
-            key = due.get(coordinator.id)
-            if key is None or key in done:
-                continue
-            only_theirs = coordinator.id if len(coordinators) > 1 else None
-            digest = await gather(ctx, school, clock, only_theirs)
-            message = await render(ctx, school, coordinator, clock, digest)
+    for morning in await mornings(ctx, lambda school, person, today: digest_key(
+            school.id, person.id, today)):
+        for coordinator, key in morning.due:
+            # With several coordinators, each hears about their own trials (and those
+            # nobody is named for); a school's only coordinator hears about all.
+            theirs = coordinator.id if morning.coordinators > 1 else None
+            digest = await gather(ctx, morning.school, morning.clock, theirs)
+            message = await render(ctx, morning.school, coordinator, morning.clock, digest)
             message.dedup_key = key
             out.append(message)
     return out
@@ -139,8 +126,9 @@ async def gather(ctx: Context, school: School, clock: SchoolTime,
     staff: dict[int, set[int]] = {}
     for f in d.today + d.upcoming:
         trial = f.trial
-        if trial.starts_at <= ctx.now + CONSENT_DEADLINE and trial.starts_at > ctx.now \
-                and f.no_answer:
+        # Every pupil still without consent for a trial before the next school day is over:
+        # this is also the T − 1 d alert of the timeline (and covers "within 24 h").
+        if trial.starts_at > ctx.now and f.no_answer:
             d.no_consent.append((trial, [f.pupils[p] for p in f.no_answer]))
         conflicts = await Consents(ctx.session).conflicts(trial.id)
         if conflicts:

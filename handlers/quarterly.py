@@ -14,18 +14,12 @@ from datetime import date, time, timedelta
 from locales import Safe, Translator, _, escape
 from storage.models import Person, School, Trial
 from storage.repos.digest import DigestRepo
-from storage.repos.due_work import DueWork
 
 from .context import Context
 from .due import due_job
 from .events import Outbound
-from .school_time import (
-    SchoolTime,
-    parse_hhmm,
-    parse_quarter_starts,
-    previous_quarter,
-    quarter_of,
-)
+from .morning import mornings
+from .school_time import SchoolTime, parse_quarter_starts, previous_quarter, quarter_of
 
 PURPOSE = "quarterly"
 # A review missed on its day (the server was off) still goes out during the next week.
@@ -53,29 +47,22 @@ class Review:
 @due_job("quarterly")
 async def quarterly_review(ctx: Context) -> list[Outbound]:
     starts = parse_quarter_starts(ctx.config.quarter_starts)
-    at = parse_hhmm(ctx.config.digest_at)
-    repo = DigestRepo(ctx.session)
+
+    def review_day(clock: SchoolTime, today: date) -> bool:
+        """The quarter's first school day — or, missed, one of the week after."""
+        first = clock.first_working_day(quarter_of(today, starts)[0])
+        return first <= today < first + CATCH_UP
+
     out: list[Outbound] = []
-    for school in await ctx.schools.all():
-        clock = SchoolTime.of(school, ctx.config)
-        today = clock.today(ctx.now)
-        begin, _next = quarter_of(today, starts)
-        first = clock.first_working_day(begin)
-        if (not clock.is_working_day(today) or not first <= today < first + CATCH_UP
-                or ctx.now < clock.at(today, at)):
-            continue
-        coordinators = await repo.coordinators(school.id)
-        reachable = await ctx.people.preferred_identities(c.id for c in coordinators)
-        keys = {c.id: review_key(school.id, c.id, begin) for c in coordinators
-                if c.id in reachable}
-        done = await DueWork(ctx.session).existing_keys(keys.values())
-        todo = [c for c in coordinators if c.id in keys and keys[c.id] not in done]
-        if not todo:
-            continue
-        review = await gather(ctx, school, clock, previous_quarter(begin, starts), begin)
-        for coordinator in todo:
-            message = render(ctx, school, coordinator, clock, review)
-            message.dedup_key = keys[coordinator.id]
+    for morning in await mornings(
+            ctx, lambda school, person, today: review_key(
+                school.id, person.id, quarter_of(today, starts)[0]), review_day):
+        begin = quarter_of(morning.today, starts)[0]
+        review = await gather(ctx, morning.school, morning.clock,
+                              previous_quarter(begin, starts), begin)
+        for coordinator, key in morning.due:
+            message = render(ctx, morning.school, coordinator, morning.clock, review)
+            message.dedup_key = key
             out.append(message)
     return out
 

@@ -188,8 +188,14 @@ async def timeline(ctx: Context) -> list[Outbound]:
                     await ctx.schools.get(trial.school_id), ctx.config)
             candidates += await _candidates(ctx, trial, plans, clocks[trial.school_id], added)
         queued = await repo.existing_keys(c.key for c in candidates)
+        candidates = [c for c in candidates if c.key not in queued]
+        # Nobody to write to (not joined yet, or every channel refused): nothing to build —
+        # the digest lists them — until they join, within the catch-up time.
+        reachable = await ctx.people.preferred_identities(
+            c.recipient.person_id for c in candidates)
         for c in candidates:
-            if c.key in queued or not await c.reminder.pending(ctx, c.trial, c.recipient):
+            if (c.recipient.person_id not in reachable
+                    or not await c.reminder.pending(ctx, c.trial, c.recipient)):
                 continue
             built = await c.reminder.build(ctx, c.trial, c.recipient, c.occurrence)
             messages += _stamp(built, c, clocks[c.trial.school_id], ctx.now)
@@ -247,7 +253,7 @@ async def withdraw_answered(ctx: Context) -> int:
     """Cancel timed messages still waiting (quiet hours, back-off) whose answer has come in
     meanwhile, or whose trial was cancelled: an answer stops the reminders at once."""
     repo = DueWork(ctx.session)
-    waiting: list[Outbox] = await repo.waiting(REMINDERS.keys())
+    waiting: list[Outbox] = await repo.waiting()
     answered: list[int] = []
     cancelled: list[int] = []
     trials: dict[int, Trial | None] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +16,9 @@ from handlers.delivery import enqueue
 from handlers.events import Outbound
 from storage.db import create_engine, session_factory
 from storage.models import Identity, Outbox, Person, PersonRole
+from storage.repos.schools import Schools
 
+from .demo_school import COORDINATOR, PARENTS
 from .fake_telegram import Failure
 from .harness import Harness
 
@@ -124,6 +126,27 @@ async def test_a_chat_keeps_its_order_behind_a_failed_message(h):
     assert [r.status for r in await rows_of(h, person)] == ["sent"] * 3
 
 
+async def test_a_chat_keeps_its_order_across_batches_claimed_ahead(h):
+    """One message per batch, the next batch claimed while one is out: when the first
+    message of a chat fails, the second (already claimed) goes back and waits for it."""
+    [(person, chat)] = await people(h, 1)
+    [(blocked, blocked_chat)] = await people(h, 1)
+    h.fake.fail_chat[chat] = deque([Failure(500, "Internal")])
+    h.fake.blocked.add(blocked_chat)
+    await queue(h, [Outbound(f"part {i}", person_id=person, purpose="test.notice")
+                    for i in range(1, 4)]
+                + [Outbound(f"lost {i}", person_id=blocked, purpose="test.notice")
+                   for i in range(3)])
+    worker = OutboxWorker(h.sessions, h.worker.senders, rates={"telegram": 10_000},
+                          clock=h.clock, batch=1, per_chat=frozenset())
+    await asyncio.wait_for(worker.drain(), 10)  # and it ends
+    assert h.fake.to_chat(chat) == []
+    assert [r.status for r in await rows_of(h, blocked)] == ["failed"] * 3
+    h.clock.advance(seconds=2)
+    await asyncio.wait_for(worker.drain(), 10)
+    assert [s.text for s in h.fake.to_chat(chat)] == ["part 1", "part 2", "part 3"]
+
+
 async def test_blocked_bot_marks_the_person_unreachable_and_stops_trying(h):
     [(person, chat)] = await people(h, 1)
     h.fake.blocked.add(chat)
@@ -179,6 +202,23 @@ async def test_a_reply_burst_goes_at_once_and_a_stream_goes_one_a_second(h):
     assert all(0.95 <= gap <= 1.3 for gap in gaps), gaps
 
 
+async def test_a_long_stream_to_one_chat_is_handed_back_not_held_for_minutes(h):
+    """A claimed row never waits in memory for long (another worker would take it back
+    after STALE_CLAIM): what cannot go soon goes back to the outbox, still in order."""
+    [(person, chat)] = await people(h, 1)
+    await queue(h, [Outbound(f"reminder {i}", person_id=person, purpose="test.stream")
+                    for i in range(6)])
+    worker = real_limits(h, hold=2.5)
+    stats = await worker.drain()
+    assert stats.sent == 3 and stats.released == 3
+    waiting = [r for r in await rows_of(h, person) if r.status == "queued"]
+    assert [r.payload["text"] for r in waiting] == ["reminder 3", "reminder 4", "reminder 5"]
+    assert all(r.error and "its turn" in r.error and r.attempts == 0 for r in waiting)
+    h.clock.advance(seconds=1)
+    await worker.drain()
+    assert [s.text for s in h.fake.to_chat(chat)] == [f"reminder {i}" for i in range(6)]
+
+
 async def test_a_thousand_chats_drain_at_the_bot_limit_without_a_single_429(h):
     recipients = await people(h, 1000)
     await queue(h, [Outbound(f"Reminder for chat {chat}", person_id=person,
@@ -220,3 +260,59 @@ async def test_two_workers_on_postgresql_never_send_a_row_twice(h):
     assert len(texts) == len(set(texts)) == 300
     for _person, chat in recipients:  # and each chat's two messages arrived in order
         assert [s.text for s in h.fake.to_chat(chat)] == ["Message 0", "Message 1"]
+
+
+async def test_a_blocked_parent_is_in_the_next_digest_and_the_coordinators_report(h, demo):
+    coordinator = await demo.join(COORDINATOR, lang="en")
+    marat = await demo.join(PARENTS[1], lang="en")
+    h.fake.blocked.add(marat.id)  # he blocks the bot
+    monday_10 = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
+    await h.tick(monday_10)  # his consent request and reminder are refused: 403
+    async with h.db() as session:
+        person = await session.get(Person, demo.id(PARENTS[1]))
+        assert person is not None and person.unreachable_since == monday_10
+    timed = [r for r in await rows_of(h, demo.id(PARENTS[1])) if r.dedup_key]
+    assert [(r.dedup_key.split(":")[0], r.status) for r in timed if r.dedup_key] == [
+        ("consent.request", "failed"), ("consent.reminder", "failed")]
+    coordinator.new()
+
+    await h.tick(datetime(2026, 11, 24, 3, 0, tzinfo=UTC))  # Tuesday 08:00: the digest
+    [digest] = coordinator.new()
+    assert (f"• Cannot be reached (blocked the bot or the chat no longer works): "
+            f"{PARENTS[1]} (Parent)") in digest.text
+    assert "• Messages not delivered in the last day: 2." in digest.text
+
+    await coordinator.says("/menu")
+    await coordinator.taps("Delivery problems (2)")
+    report = coordinator.last.text.split("\n")
+    assert report[0] == "<b>Delivery problems · the last 14 days</b>"
+    assert f"• {PARENTS[1]} (Parent) — since 23 November: blocked the bot" in report
+    trial = "«Электромонтер: қарапайым электр тізбегін жинау»"
+    assert report[-2:] == [
+        f"• 23 November, 10:00 → {PARENTS[1]} (Parent): a reminder about {trial} — blocked the bot",
+        f"• 23 November, 10:00 → {PARENTS[1]} (Parent): a reminder about {trial} — blocked the bot",
+    ]
+
+
+async def test_only_a_coordinator_sees_delivery_problems_and_only_of_their_school(h, demo):
+    parent = await demo.join(PARENTS[0], lang="en")
+    await parent.says("/undelivered")
+    assert parent.last.text == "Only a school coordinator can see delivery problems."
+    await parent.presses("dr")  # a forged button
+    assert parent.last.text == "Only a school coordinator can see delivery problems."
+
+    # Someone of another school could not be reached: not this coordinator's business.
+    async with h.db() as session:
+        other = await Schools(session).add(name="Another school")
+    [(stranger, chat)] = await people(h, 1)
+    async with h.db() as session:
+        someone = await session.get(Person, stranger)
+        assert someone is not None
+        someone.school_id = other.id
+    h.fake.blocked.add(chat)
+    await queue(h, [Outbound("x", person_id=stranger, purpose="test.notice")])
+    await h.deliver()
+    coordinator = await demo.join(COORDINATOR, lang="en")
+    await coordinator.says("/undelivered")
+    assert coordinator.last.text == ("Every message of the last 14 days has arrived, and "
+                                     "everyone can be reached. 👍")

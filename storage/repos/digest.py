@@ -85,13 +85,17 @@ class DigestRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def coordinators(self, school_id: int) -> list[Person]:
-        rows = await self.session.scalars(
-            select(Person).join(PersonRole, PersonRole.person_id == Person.id)
-            .where(Person.school_id == school_id, PersonRole.role == "coordinator",
-                   Person.anonymised_at.is_(None))
-            .order_by(Person.id))
-        return list(rows)
+    async def coordinators_of(self, school_ids: list[int]) -> dict[int, list[Person]]:
+        """school id → its coordinators, for many schools in one query."""
+        found: dict[int, list[Person]] = {}
+        for chunk in chunks(sorted(set(school_ids))):
+            for person in await self.session.scalars(
+                    select(Person).join(PersonRole, PersonRole.person_id == Person.id)
+                    .where(Person.school_id.in_(chunk), PersonRole.role == "coordinator",
+                           Person.anonymised_at.is_(None))
+                    .order_by(Person.id)):
+                found.setdefault(person.school_id or 0, []).append(person)
+        return found
 
     async def trials(self, school_id: int, start: datetime, end: datetime,
                      by: str = "starts", coordinator_id: int | None = None) -> list[Trial]:

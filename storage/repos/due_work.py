@@ -76,16 +76,13 @@ class DueWork:
                 if k is not None)
         return found
 
-    async def waiting(self, purposes: Iterable[str]) -> list[Outbox]:
-        """Timed messages not sent yet that were held back when queued (quiet hours) or since
-        (a retry): their answer may have come in the meantime."""
-        names = list(purposes)
-        if not names:
-            return []
+    async def waiting(self) -> list[Outbox]:
+        """Keyed messages not sent yet that were held back when queued (quiet hours) or since
+        (a retry): the answer they wait for may have come in the meantime."""
         return list(await self.session.scalars(
             select(Outbox).where(Outbox.status == OutboxStatus.QUEUED,
                                  Outbox.not_before > Outbox.created_at,
-                                 Outbox.purpose.in_(names), Outbox.dedup_key.is_not(None))
+                                 Outbox.dedup_key.is_not(None))
             .order_by(Outbox.id)))
 
     async def cancel(self, row_ids: list[int], reason: str) -> int:

@@ -122,12 +122,14 @@ class OutboxRepo:
                     attempts=Outbox.attempts + 1)
         )
 
-    async def release(self, row_ids: list[int], not_before: datetime) -> None:
-        """Claimed rows handed back untried (their chat or channel must wait)."""
+    async def release(self, row_ids: list[int], not_before: datetime,
+                      reason: str | None = None) -> None:
+        """Claimed rows handed back untried (their chat or channel must wait). With a
+        ``reason`` the chat's later messages stay behind them (see :meth:`claim`)."""
         if row_ids:
             await self.session.execute(
                 update(Outbox).where(Outbox.id.in_(row_ids), Outbox.status == OutboxStatus.SENDING)
-                .values(status=OutboxStatus.QUEUED, not_before=not_before)
+                .values(status=OutboxStatus.QUEUED, not_before=not_before, error=reason)
                 .execution_options(synchronize_session=False)
             )
 
