@@ -210,8 +210,9 @@ def sections(f: Facts, tr: Translator) -> list[Section]:
         safety.append(tr.plain(_("Responsible on site: {people}"),
                                people=", ".join(responsible)))
     safety.append(tr.plain(PHOTO_RULES[f.tier]))
-    safety.append(tr.plain(_("Medical notes were seen only by the mentor and the escorting "
-                             "teacher; other personal data stays with the school.")))
+    safety.append(tr.plain(_("Medical notes were shown only to the adults responsible for "
+                             "the trial, as far as they needed them; other personal data "
+                             "stays with the school.")))
 
     shown = pictures(f.media)
     if shown:
@@ -553,6 +554,7 @@ async def _view(ctx: Context, args: list[str]) -> list[Outbound]:
     if f is None or ctx.person is None:
         return [_not_yours(ctx)]
     message = family_message(ctx, f, ctx.person)
+    message.purpose = PURPOSE
     message.buttons.append([menu_button(ctx.tr)])
     return [message]
 
