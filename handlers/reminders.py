@@ -149,6 +149,9 @@ def parse_key(key: str) -> KeyParts | None:
 # --- the job -------------------------------------------------------------------------------
 
 
+Plan = tuple[Reminder, tuple[timedelta, ...]]  # a reminder and its offsets after the settings
+
+
 @dataclass
 class _Candidate:
     reminder: Reminder
@@ -162,7 +165,7 @@ class _Candidate:
 async def timeline(ctx: Context) -> list[Outbound]:
     """Every reminder of every trial's timeline that is due at ``ctx.now``."""
     await withdraw_answered(ctx)
-    plans = [(r, schedule(r, ctx.config)) for r in REMINDERS.values()]
+    plans: list[Plan] = [(r, schedule(r, ctx.config)) for r in REMINDERS.values()]
     plans = [(r, offsets) for r, offsets in plans if offsets]
     if not plans:
         return []
@@ -202,9 +205,8 @@ async def timeline(ctx: Context) -> list[Outbound]:
     return messages
 
 
-async def _candidates(ctx: Context, trial: Trial, plans: list[tuple[Reminder, tuple[timedelta, ...]]],
-                      clock: SchoolTime, added: dict[int, dict[int, datetime]]
-                      ) -> list[_Candidate]:
+async def _candidates(ctx: Context, trial: Trial, plans: list[Plan], clock: SchoolTime,
+                      added: dict[int, dict[int, datetime]]) -> list[_Candidate]:
     """(reminder, recipient, occurrence) of ``trial`` that fall due now."""
     catch_up = ctx.config.reminder_catch_up
     found: list[_Candidate] = []

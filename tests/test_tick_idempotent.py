@@ -90,7 +90,8 @@ async def test_two_ticks_at_once_on_postgresql_send_nothing_twice(h, demo):
         await engine.dispose()
     assert all(not r.failed_jobs and set(r.queued) == set(reports[0].queued) for r in reports)
     queued = [sum(r.queued.values()) for r in reports]
-    print("queued by each tick:", queued, "sent by each:", [r.delivery.sent for r in reports if r.delivery])
+    print("queued by each tick:", queued,
+          "sent by each:", [r.delivery.sent for r in reports if r.delivery])
     assert sum(queued) == 8  # each message queued by one of them, never by both
     assert sum(r.delivery.sent for r in reports if r.delivery) == 8
     assert await outbox_counts(h) == DUE

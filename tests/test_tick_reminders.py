@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 from sqlalchemy import select
@@ -42,9 +43,10 @@ async def _build(ctx: Context, trial: Trial, r: Recipient, n: int) -> list[Outbo
     return [Outbound(text=f"test reminder {n} about pupil {r.pupil_id}", person_id=r.person_id)]
 
 
-def test_reminder(anchor: str = "start", offsets: tuple[timedelta, ...] = (),
-                  at_local: str | None = None, audience: str = "parent") -> Reminder:
-    return Reminder(purpose="test.remind", audience=audience, anchor=anchor,  # type: ignore[arg-type]
+def test_reminder(anchor: Literal["start", "end", "added"] = "start",
+                  offsets: tuple[timedelta, ...] = (), at_local: str | None = None,
+                  audience: str = "parent") -> Reminder:
+    return Reminder(purpose="test.remind", audience=audience, anchor=anchor,
                     offsets=offsets or (timedelta(days=-3), timedelta(days=-1)),
                     recipients=_parents, pending=_pending, build=_build, at_local=at_local)
 
