@@ -72,7 +72,7 @@ class Digest:
     def needs_attention(self) -> bool:
         coming = any(f.no_answer or f.trial.mentor_status != MentorStatus.CONFIRMED
                      for f in self.today + self.upcoming)
-        held = any(len(f.rated) < len(f.present) or len(f.reflected) < len(f.present)
+        held = any(not set(f.took_part) <= f.rated or not set(f.took_part) <= f.reflected
                    for f in self.recent)
         return self.problems or coming or held
 
@@ -138,9 +138,12 @@ async def gather(ctx: Context, school: School, clock: SchoolTime,
         elif (trial.mentor_status == MentorStatus.PENDING and trial.mentor_id is not None
               and trial.starts_at <= ctx.now + MENTOR_DEADLINE):
             d.mentor_silent.append((trial, ""))
+        # Who has to be reachable: the staff, the pupils not refused, the parents of those
+        # without an answer yet.
         parents = await repo.parents(f.no_answer)
         needed = {p for p in (trial.mentor_id, trial.escort_id) if p is not None}
-        needed |= set(f.pupils) | {parent for ps in parents.values() for parent in ps}
+        needed |= set(f.pupils) - set(f.declined)
+        needed |= {parent for ps in parents.values() for parent in ps}
         staff[trial.id] = needed
     d.unreachable = await repo.unreachable(school.id)
     blocked = {c.person_id for c in d.unreachable}
@@ -155,12 +158,12 @@ async def gather(ctx: Context, school: School, clock: SchoolTime,
     # After the trials held.
     for trial in week:
         f = facts[trial.id]
-        if (f.present and not f.reflected and ctx.now - trial.ends_at >= REFLECTION_GRACE):
+        if (f.took_part and not f.reflected and ctx.now - trial.ends_at >= REFLECTION_GRACE):
             d.empty_reflections.append(trial)
         d.week_trials += 1
-        d.week_pairs += len(f.present)
-        d.week_meaningful += sum(f.meaningful(p) for p in f.present)
-    d.week_pupils = len({p for t in week for p in facts[t.id].present})
+        d.week_pairs += len(f.took_part)
+        d.week_meaningful += sum(f.meaningful(p) for p in f.took_part)
+    d.week_pupils = len({p for t in week for p in facts[t.id].took_part})
     d.undelivered = await OutboxReport(ctx.session).undelivered_count(
         school.id, ctx.now - timedelta(days=1))
     return d
@@ -229,12 +232,11 @@ def _coming(tr: Translator, clock: SchoolTime, f: TrialFacts) -> str:
 
 
 def _held(tr: Translator, f: TrialFacts) -> str:
-    present = len(f.present)
+    took_part = set(f.took_part)
     return tr(_("• «{trial}»: mentor cards {rated} of {present}; reflections {reflected} of "
                 "{present}; summaries sent {sent} of {present}"),
-              trial=f.trial.title, present=present,
-              rated=len(f.rated & set(f.present)), reflected=len(f.reflected & set(f.present)),
-              sent=len(f.summaries_sent & set(f.present)))
+              trial=f.trial.title, present=len(took_part), rated=len(f.rated & took_part),
+              reflected=len(f.reflected & took_part), sent=len(f.summaries_sent & took_part))
 
 
 # Longer lists are cut: the digest stays short, the menu has the rest.

@@ -77,11 +77,11 @@ async def gather(ctx: Context, school: School, clock: SchoolTime, start: date,
     reached: set[int] = set()
     for trial in trials:
         f = facts[trial.id]
-        present = f.present
-        reached.update(present)
-        review.pairs += len(present)
-        review.meaningful += sum(f.meaningful(p) for p in present)
-        if present and not f.reflected:
+        took_part = f.took_part
+        reached.update(took_part)
+        review.pairs += len(took_part)
+        review.meaningful += sum(f.meaningful(p) for p in took_part)
+        if took_part and not f.reflected:
             review.empty_reflections.append(trial)
     review.pupils = len(reached)
     review.pupils_total, review.without_portfolio = await repo.pupils_without_portfolio(

@@ -72,6 +72,9 @@ async def test_digest_in_kazakh_with_the_consent_chart(h, demo):
     assert "<b>Назар аударыңыз</b>" in text
     assert "• Келісім әлі жоқ, ал «Электромонтер" in text and PUPILS[2] in text
     assert PUPILS[0] not in text.split("Келісім әлі жоқ")[1].split("\n")[0]  # she has consent
+    not_joined = next(line for line in text.split("\n") if "әлі қосылмаған" in line)
+    assert PUPILS[2] in not_joined and PARENTS[2] in not_joined  # no answer yet
+    assert PUPILS[1] not in not_joined and PARENTS[1] not in not_joined  # declined: not coming
     assert "Өткізілген сынақтар: 0 · қамтылған оқушылар: 0" in text
     image = photo_of(digest)
     assert image.width > 600 and image.height > 150
@@ -155,9 +158,10 @@ async def test_an_unreachable_parent_is_listed(h, demo):
 
 
 async def test_yesterdays_trial_and_the_weeks_numbers(h, demo):
-    """A trial held yesterday: the mentor rated one pupil of two, one pupil reflected; that
-    pupil's trial was meaningful (goal, mini-task, feedback, reflection): 1 of 2 = 50 %.
-    A trial two days earlier after which nobody reflected is a problem."""
+    """A trial held yesterday: of the two pupils who took part (a third's parent said no)
+    the mentor rated one and one reflected; that pupil's trial was meaningful (goal,
+    mini-task, feedback, reflection). A trial days earlier after which nobody reflected is a
+    problem. The week: 2 trials, 2 pupils, 1 meaningful of 4 participations = 25 %."""
     coordinator = await demo.join(COORDINATOR, lang="en")
     async with h.db() as session:
         trials, runs = Trials(session), FlowRuns(session)
@@ -176,8 +180,20 @@ async def test_yesterdays_trial_and_the_weeks_numbers(h, demo):
                                   ends_at=monday - timedelta(days=3, hours=-2), **fields)
         first, second = demo.id(PUPILS[0]), demo.id(PUPILS[1])
         for trial in (held, silent):
-            for pupil in (first, second):
+            for pupil, parent in ((first, PARENTS[0]), (second, PARENTS[1])):
                 await trials.add_participant(trial.id, pupil, monday - timedelta(days=5))
+                await Consents(session).record(
+                    trial_id=trial.id, pupil_id=pupil, parent_id=demo.id(parent),
+                    action="given", participation="agree", photo_tier="portfolio",
+                    medical_note=None, safety_read=True, text_version=1, channel="telegram",
+                    now=monday - timedelta(days=4))
+            # A third pupil whose parent said no did not take part: not counted anywhere.
+            await trials.add_participant(trial.id, demo.id(PUPILS[2]), monday - timedelta(days=5))
+            await Consents(session).record(
+                trial_id=trial.id, pupil_id=demo.id(PUPILS[2]), parent_id=demo.id(PARENTS[2]),
+                action="given", participation="decline", photo_tier=None, medical_note=None,
+                safety_read=False, text_version=1, channel="telegram",
+                now=monday - timedelta(days=4))
         rubric = await runs.create(demo.id(MENTOR), "mentor.rubric", None, monday, held.id, first)
         await runs.move(rubric, None, [], monday, "completed")
         after = await runs.create(first, "pupil.after", None, monday, held.id)

@@ -49,9 +49,11 @@ class TrialFacts:
     summaries_sent: set[int] = field(default_factory=set)
 
     @property
-    def present(self) -> list[int]:
-        """Pupils not marked absent (attendance unknown counts as present)."""
-        return [p for p in self.pupils if p not in self.absent]
+    def took_part(self) -> list[int]:
+        """Pupils with their parent's consent who were not marked absent (attendance not
+        marked counts as there): no pupil takes part without consent (trial-cycle.md)."""
+        return [p for p in self.pupils
+                if self.consent.get(p) == "agree" and p not in self.absent]
 
     @property
     def no_answer(self) -> list[int]:
