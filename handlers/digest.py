@@ -123,7 +123,7 @@ async def gather(ctx: Context, school: School, clock: SchoolTime,
         recent=[facts[t.id] for t in recent],
     )
     # Problems before the trials to come.
-    staff: dict[int, set[int]] = {}
+    needed_by_trial: dict[int, set[int]] = {}
     for f in d.today + d.upcoming:
         trial = f.trial
         # Every pupil still without consent for a trial before the next school day is over:
@@ -144,21 +144,23 @@ async def gather(ctx: Context, school: School, clock: SchoolTime,
         needed = {p for p in (trial.mentor_id, trial.escort_id) if p is not None}
         needed |= set(f.pupils) - set(f.declined)
         needed |= {parent for ps in parents.values() for parent in ps}
-        staff[trial.id] = needed
+        needed_by_trial[trial.id] = needed
     d.unreachable = await repo.unreachable(school.id)
     blocked = {c.person_id for c in d.unreachable}
-    missing = await repo.without_channel(p for ids in staff.values() for p in ids)
+    missing = await repo.without_channel(p for ids in needed_by_trial.values() for p in ids)
     names = await repo.names(missing | {t.mentor_id for t, _n in d.mentor_silent
                                         if t.mentor_id is not None})
     d.mentor_silent = [(t, names.get(t.mentor_id or 0, "")) for t, _n in d.mentor_silent]
     for f in d.today + d.upcoming:
-        absent = sorted(staff[f.trial.id] & missing - blocked, key=lambda p: names.get(p, ""))
-        if absent:
-            d.not_joined.append((f.trial, [names.get(p, "") for p in absent]))
+        unjoined = sorted(needed_by_trial[f.trial.id] & missing - blocked,
+                          key=lambda p: names.get(p, ""))
+        if unjoined:
+            d.not_joined.append((f.trial, [names.get(p, "") for p in unjoined]))
     # After the trials held.
     for trial in week:
         f = facts[trial.id]
-        if (f.took_part and not f.reflected and ctx.now - trial.ends_at >= REFLECTION_GRACE):
+        if (f.took_part and not f.reflected & set(f.took_part)
+                and ctx.now - trial.ends_at >= REFLECTION_GRACE):
             d.empty_reflections.append(trial)
         d.week_trials += 1
         d.week_pairs += len(f.took_part)
