@@ -70,6 +70,11 @@ class Trial(Base):
     card_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped whenever what a parent consents to changes (the consent ledger cites it).
     text_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped when the trial is moved: the timeline's reminders are keyed by it, so those of
+    # the new time are not blocked by the ones already sent for the old time; occurrences of
+    # the new schedule that fall before ``rescheduled_at`` are not caught up.
+    schedule_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    rescheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
