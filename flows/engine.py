@@ -7,16 +7,16 @@ transaction, so an answer is committed together with whatever the caller sends b
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from locales import _
 from storage.models import FlowRun, RunStatus
 from storage.repos.flows import FlowRuns
 
-from .model import Answers, Choice, Flow, Note, Step, Text, Upload
+from .model import Answers, Choice, Flow, Note, Option, Pick, Step, Text, Upload
 
 BACK, SKIP, DONE = "~back", "~skip", "~done"
 
@@ -42,7 +42,22 @@ class MediaInput:
 
 Input = TextInput | ButtonInput | MediaInput
 
-Status = Literal["advanced", "collected", "back", "invalid", "stale", "completed"]
+Status = Literal["advanced", "collected", "toggled", "back", "invalid", "stale", "completed"]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a text check made of an answer: the value to store, or what is wrong."""
+
+    value: dict[str, Any] | None = None
+    problem: str | None = None  # msgid
+    params: dict[str, int | str] = field(default_factory=dict)
+
+
+# Supplied by the caller for flows with database options (``Choice.source``) or checked
+# texts (``Text.check``); the engine itself stays free of what they look up.
+OptionSource = Callable[[FlowRun, Choice], Awaitable[tuple[Option, ...]]]
+TextCheck = Callable[[FlowRun, Text, str], Awaitable[Checked]]
 
 
 @dataclass
@@ -56,9 +71,20 @@ class Outcome:
 
 
 class Engine:
-    def __init__(self, runs: FlowRuns, now: datetime) -> None:
+    def __init__(self, runs: FlowRuns, now: datetime, options: OptionSource | None = None,
+                 check: TextCheck | None = None) -> None:
         self.runs = runs
         self.now = now
+        self._options = options
+        self._check = check
+
+    async def options_of(self, run: FlowRun, step: Choice) -> tuple[Option, ...]:
+        """The step's options: its own, or those its source gives now."""
+        if step.source is None:
+            return step.options
+        if self._options is None:
+            raise LookupError(f"step {step.id} needs options from {step.source!r}")
+        return await self._options(run, step)
 
     async def start(
         self, person_id: int, flow: Flow, trial_id: int | None = None,
@@ -119,6 +145,8 @@ class Engine:
                 return await self._store_and_advance(run, flow, step, {"skipped": True})
             return Outcome("invalid", run, step, problem=_("Please send a photo or a file first."))
 
+        if isinstance(step, Pick):
+            return await self._pick(run, flow, step, given, command, label_of)
         if isinstance(step, Choice):
             return await self._choice(run, flow, step, given, label_of)
         if isinstance(step, Text):
@@ -132,16 +160,50 @@ class Engine:
     async def _choice(self, run: FlowRun, flow: Flow, step: Choice, given: Input,
                       label_of: Callable[[str], str]) -> Outcome:
         value: str | None = None
+        options = await self.options_of(run, step)
         if isinstance(given, ButtonInput):
-            value = given.value if any(o.value == given.value for o in step.options) else None
+            value = given.value if any(o.value == given.value for o in options) else None
             if value is None:
                 return Outcome("stale", run, step)
         elif isinstance(given, TextInput):
-            value = _match_option(step, given.text, label_of)
+            value = _match_option(options, given.text, label_of)
         if value is None:
             return Outcome("invalid", run, step, problem=_(
                 "Please choose one of the answers: tap a button or send its number."))
         return await self._store_and_advance(run, flow, step, {"choice": value})
+
+    async def _pick(self, run: FlowRun, flow: Flow, step: Pick, given: Input,
+                    command: str | None, label_of: Callable[[str], str]) -> Outcome:
+        options = await self.options_of(run, step)
+        answers = await self.runs.answers(run.id)
+        off = set(answers.get(step.id, {}).get("off", []))
+        if command == DONE:
+            chosen = [o.value for o in options if o.value not in off]
+            if not chosen and not step.optional:
+                return Outcome("invalid", run, step, problem=_(
+                    "At least one must stay on the list. Tap a name to put it back."))
+            return await self._store_and_advance(
+                run, flow, step, {"off": sorted(off), "chosen": chosen})
+        values: list[str | None]
+        if isinstance(given, ButtonInput):
+            if not any(o.value == given.value for o in options):
+                return Outcome("stale", run, step)
+            values = [given.value]
+        elif isinstance(given, TextInput) and given.text.strip():
+            parts = [p for p in re.split(r"[,;\s]+", given.text.strip()) if p]
+            typed = parts if all(p.isdigit() for p in parts) else [given.text]
+            values = [_match_option(options, part, label_of) for part in typed]
+        else:
+            values = [None]
+        if None in values:
+            return Outcome("invalid", run, step, problem=_(
+                "Tap a name (or send its number) to take it off the list or put it back; "
+                "then tap “Done”."))
+        off ^= {v for v in values if v is not None}
+        if not await self.runs.move(run, step.id, run.history, self.now):
+            return Outcome("stale", run, step)
+        await self.runs.put_answer(run.id, step.id, {"off": sorted(off)}, self.now)
+        return Outcome("toggled", run, step)
 
     async def _text(self, run: FlowRun, flow: Flow, step: Text, given: Input) -> Outcome:
         if isinstance(given, MediaInput):
@@ -162,6 +224,15 @@ class Engine:
                           "Please send a shorter answer."),
                 problem_params={"length": len(text), "limit": step.max_len},
             )
+        if step.check is not None:
+            if self._check is None:
+                raise LookupError(f"step {step.id} needs the check {step.check!r}")
+            checked = await self._check(run, step, text)
+            if checked.value is None:
+                return Outcome("invalid", run, step,
+                               problem=checked.problem or _("Please type your answer."),
+                               problem_params=checked.params)
+            return await self._store_and_advance(run, flow, step, {"text": text, **checked.value})
         return await self._store_and_advance(run, flow, step, {"text": text})
 
     async def _upload(self, run: FlowRun, flow: Flow, step: Upload, given: Input) -> Outcome:
@@ -228,20 +299,22 @@ def _skip_notes(flow: Flow, step: Step | None, answers: Answers) -> tuple[list[N
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
-def _match_option(step: Choice, typed: str, label_of: Callable[[str], str]) -> str | None:
+def _match_option(options: tuple[Option, ...], typed: str,
+                  label_of: Callable[[str], str]) -> str | None:
     """A typed answer to a choice: the option's number, its label, or its value."""
     m = _NUMBER.match(typed)
     if m:
         index = int(m.group(1))
         # Options whose labels are themselves numbers (a 1–3 scale) are matched by label.
-        for option in step.options:
+        for option in options:
             if option.label == m.group(1):
                 return option.value
-        if 1 <= index <= len(step.options):
-            return step.options[index - 1].value
+        if 1 <= index <= len(options):
+            return options[index - 1].value
         return None
     folded = typed.strip().casefold()
-    for option in step.options:
-        if folded in (label_of(option.label).casefold(), option.value.casefold()):
+    for option in options:
+        label = option.label if option.literal else label_of(option.label)
+        if folded in (label.casefold(), option.value.casefold()):
             return option.value
     return None

@@ -68,7 +68,8 @@ Condition = Eq | Ne | AnyOf | All
 @dataclass(frozen=True)
 class Option:
     value: str  # short ASCII: it travels in callback data (≤ 64 bytes in all)
-    label: str  # msgid
+    label: str  # msgid, or with ``literal`` the text itself (a name from the database)
+    literal: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,11 +92,21 @@ class Note(Step):
 class Choice(Step):
     """One answer out of a few, given by a button (or its number or label typed)."""
 
-    options: tuple[Option, ...]
+    options: tuple[Option, ...] = ()
     # An optional caption shown under the question, e.g. the scale's legend.
     legend: str | None = None
     # Buttons per row when rendered; short labels (1/2/3) fit on one row.
     row: int = 1
+    # Options that are rows of the database (a school's sites, a class's pupils) come from
+    # the provider registered under this name, asked again whenever the step is shown or
+    # answered: a value is accepted only if the provider offers it to that person then.
+    source: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pick(Choice):
+    """Several of a list, all chosen at first: each tap takes an option off the list or puts
+    it back, "done" moves on. Stored as ``{"off": [...], "chosen": [...]}``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +115,9 @@ class Text(Step):
 
     max_len: int = 1000
     voice: bool = True
+    # A check registered under this name reads the text (a date and time, a list of steps)
+    # and gives the value to store, or says what is wrong with it.
+    check: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,7 +1,9 @@
 """Runs flows for a person: renders the current step, feeds inputs to the engine, replies.
 
 Features register, per flow id, what fills a flow's ``{placeholders}`` (``context_for``) and
-what happens when a run is complete (``on_complete``).
+what happens when a run is complete (``on_complete``); per name, the options a step takes
+from the database (``options_from``, for ``Choice.source``) and the check of a typed answer
+(``text_check``, for ``Text.check``).
 """
 
 from __future__ import annotations
@@ -10,8 +12,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from flows import FLOWS
-from flows.engine import BACK, DONE, SKIP, ButtonInput, Engine, Input, MediaInput, Outcome
-from flows.model import Choice, Flow, Step, Text, Upload
+from flows.engine import (
+    BACK,
+    DONE,
+    SKIP,
+    ButtonInput,
+    Checked,
+    Engine,
+    Input,
+    MediaInput,
+    Outcome,
+)
+from flows.model import Choice, Flow, Option, Pick, Step, Text, Upload
 from locales import Safe, _
 from storage.models import FlowRun
 
@@ -24,9 +36,16 @@ CompletionHook = Callable[[Context, FlowRun, dict[str, dict[str, Any]]], Awaitab
 # Asked before an input is applied; a message here refuses the input (e.g. consent missing).
 Guard = Callable[[Context, FlowRun], Awaitable[list[Outbound] | None]]
 
+# The options of a step with a ``source``, for the run's person (ids as values).
+OptionProvider = Callable[[Context, FlowRun], Awaitable[list[Option]]]
+# Reads a typed answer of a step with a ``check``: the value to store, or the problem.
+TextChecker = Callable[[Context, FlowRun, str], Awaitable[Checked]]
+
 CONTEXT_PROVIDERS: dict[str, ContextProvider] = {}
 COMPLETION_HOOKS: dict[str, CompletionHook] = {}
 GUARDS: dict[str, Guard] = {}
+OPTION_SOURCES: dict[str, OptionProvider] = {}
+TEXT_CHECKS: dict[str, TextChecker] = {}
 
 
 def context_for(flow_id: str) -> Callable[[ContextProvider], ContextProvider]:
@@ -50,8 +69,28 @@ def guard(flow_id: str) -> Callable[[Guard], Guard]:
     return register
 
 
+def options_from(name: str) -> Callable[[OptionProvider], OptionProvider]:
+    def register(fn: OptionProvider) -> OptionProvider:
+        OPTION_SOURCES[name] = fn
+        return fn
+    return register
+
+
+def text_check(name: str) -> Callable[[TextChecker], TextChecker]:
+    def register(fn: TextChecker) -> TextChecker:
+        TEXT_CHECKS[name] = fn
+        return fn
+    return register
+
+
 def engine(ctx: Context) -> Engine:
-    return Engine(ctx.runs, ctx.now)
+    async def options(run: FlowRun, step: Choice) -> tuple[Option, ...]:
+        return tuple(await OPTION_SOURCES[step.source or ""](ctx, run))
+
+    async def check(run: FlowRun, step: Text, text: str) -> Checked:
+        return await TEXT_CHECKS[step.check or ""](ctx, run, text)
+
+    return Engine(ctx.runs, ctx.now, options, check)
 
 
 async def start(ctx: Context, flow: Flow, trial_id: int | None = None,
@@ -101,13 +140,15 @@ async def _reply(ctx: Context, flow: Flow, outcome: Outcome,
     elif outcome.status == "invalid" and outcome.problem:
         out.append(ctx.say(outcome.problem, None, **outcome.problem_params))
     elif outcome.status == "collected":
-        return [prompt(ctx, run, outcome.step, values, received=True)]  # type: ignore[arg-type]
+        return [await ask(ctx, run, outcome.step, values, received=True)]  # type: ignore[arg-type]
+    elif outcome.status == "toggled":
+        return [await ask(ctx, run, outcome.step, values)]  # type: ignore[arg-type]
     elif intro:
         out.append(ctx.say(intro))
     for note in outcome.notes:
         out.append(ctx.say(note.text, **values))
     if outcome.step is not None:
-        out.append(prompt(ctx, run, outcome.step, values))
+        out.append(await ask(ctx, run, outcome.step, values))
         return out
     if outcome.status == "completed":
         answers = await ctx.runs.answers(run.id)
@@ -124,9 +165,23 @@ async def _context(ctx: Context, run: FlowRun) -> dict[str, Any]:
     return await provider(ctx, run) if provider else {}
 
 
+async def ask(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
+              received: bool = False) -> Outbound:
+    """:func:`prompt`, with a database step's options and a pick's current list."""
+    options: tuple[Option, ...] | None = None
+    off: set[str] = set()
+    if isinstance(step, Choice) and step.source is not None:
+        options = await engine(ctx).options_of(run, step)
+    if isinstance(step, Pick):
+        off = set((await ctx.runs.answers(run.id)).get(step.id, {}).get("off", []))
+    return prompt(ctx, run, step, values, received, options=options, off=off)
+
+
 def prompt(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
-           received: bool = False) -> Outbound:
-    """The message asking ``step``: the question, its buttons, and back / skip."""
+           received: bool = False, options: tuple[Option, ...] | None = None,
+           off: set[str] | None = None) -> Outbound:
+    """The message asking ``step``: the question, its buttons, and back / skip. ``options``
+    are those of a step with a source; ``off`` what a pick's list has taken off."""
     tr = ctx.tr
     parts: list[str] = []
     if received:
@@ -136,9 +191,15 @@ def prompt(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
     if isinstance(step, Choice):
         if step.legend:
             parts.append(f"<i>{tr(step.legend)}</i>")
-        buttons = [Button(tr.gettext(o.label), payload("f", run.id, step.id, o.value))
-                   for o in step.options]
+        buttons = []
+        for o in step.options if options is None else options:
+            label = o.label if o.literal else tr.gettext(o.label)
+            if isinstance(step, Pick):
+                label = ("⬜ " if o.value in (off or ()) else "✅ ") + label
+            buttons.append(Button(label, payload("f", run.id, step.id, o.value)))
         rows.extend(buttons[i:i + step.row] for i in range(0, len(buttons), step.row))
+        if isinstance(step, Pick):
+            rows.append([Button(tr(_("Done")), payload("f", run.id, step.id, DONE))])
     elif isinstance(step, Text):
         hint = (_("Type your answer (up to {limit} characters) or send a voice note.")
                 if step.voice else _("Type your answer (up to {limit} characters)."))
