@@ -32,6 +32,8 @@ from .timeline import REMINDERS, Recipient, Reminder
 _SLACK = timedelta(days=1)
 # Trials handled per round of queries.
 _BATCH = 200
+# Why a waiting message of a moved trial's old time was withdrawn (handlers/trial_changes.py).
+MOVED = "the trial was moved"
 
 _OFFSET = re.compile(r"^([+-]?)(\d+(?:\.\d+)?)([dhm])$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -103,8 +105,10 @@ def occurrence_at(reminder: Reminder, anchor: datetime, offset: timedelta,
 
 def due_occurrence(reminder: Reminder, offsets: tuple[timedelta, ...], anchor: datetime,
                    trial: Trial, clock: SchoolTime, now: datetime,
-                   catch_up: timedelta) -> int | None:
-    """The occurrence to send at ``now``: the latest one due and not older than ``catch_up``.
+                   catch_up: timedelta, since: datetime | None = None) -> int | None:
+    """The occurrence to send at ``now``: the latest one due and not older than ``catch_up``
+    (nor than ``since``: a moved trial's new schedule starts when it was moved, whose notice
+    said it all).
 
     Earlier missed ones are not sent on top of it (one reminder, not a pile), and a message
     meant for before the trial is no use once the trial has begun.
@@ -112,7 +116,7 @@ def due_occurrence(reminder: Reminder, offsets: tuple[timedelta, ...], anchor: d
     best: tuple[datetime, int] | None = None
     for n, offset in enumerate(offsets):
         at = occurrence_at(reminder, anchor, offset, clock)
-        if at > now or now - at > catch_up:
+        if at > now or now - at > catch_up or (since is not None and at <= since):
             continue
         if at < trial.starts_at <= now:
             continue
@@ -121,8 +125,13 @@ def due_occurrence(reminder: Reminder, offsets: tuple[timedelta, ...], anchor: d
     return best[1] if best else None
 
 
-def dedup_key(purpose: str, trial_id: int, recipient: Recipient, occurrence: int) -> str:
-    return f"{purpose}:{trial_id}:{recipient.person_id}:{recipient.pupil_id or '-'}:{occurrence}"
+def dedup_key(purpose: str, trial_id: int, recipient: Recipient, occurrence: int,
+              version: int = 1) -> str:
+    """``purpose:trial:person:pupil:occurrence``; after a trial is moved the occurrence
+    carries the schedule version (``0v2``), so the new time's reminders are not blocked by
+    those already sent for the old time, and none is sent twice for one schedule."""
+    n = f"{occurrence}v{version}" if version > 1 else str(occurrence)
+    return f"{purpose}:{trial_id}:{recipient.person_id}:{recipient.pupil_id or '-'}:{n}"
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,7 @@ class KeyParts:
     purpose: str
     trial_id: int
     recipient: Recipient
+    version: int = 1  # the trial's schedule version the message was keyed for
 
 
 def parse_key(key: str) -> KeyParts | None:
@@ -138,12 +148,23 @@ def parse_key(key: str) -> KeyParts | None:
     parts = base.split(":")
     if len(parts) != 5:
         return None
-    purpose, trial, person, pupil, _occurrence = parts
+    purpose, trial, person, pupil, occurrence = parts
     try:
+        version = int(occurrence.partition("v")[2] or 1)
         return KeyParts(purpose, int(trial), Recipient(
-            int(person), None if pupil == "-" else int(pupil)))
+            int(person), None if pupil == "-" else int(pupil)), version)
     except ValueError:
         return None
+
+
+def outdated(key: str | None, trial: Trial) -> bool:
+    """A timed message of ``trial``'s timeline keyed for a time it no longer has (it was
+    moved since). The consent request counts from when the pupil was put on the trial, not
+    from its time, so it is never outdated."""
+    parts = parse_key(key or "")
+    reminder = REMINDERS.get(parts.purpose) if parts else None
+    return (parts is not None and reminder is not None and parts.trial_id == trial.id
+            and reminder.anchor != "added" and parts.version != trial.schedule_version)
 
 
 # --- the job -------------------------------------------------------------------------------
@@ -225,12 +246,13 @@ async def _candidates(ctx: Context, trial: Trial, plans: list[Plan], clock: Scho
                                             dedup_key(reminder.purpose, trial.id, recipient, n)))
             continue
         anchor = trial.starts_at if reminder.anchor == "start" else trial.ends_at
-        n = due_occurrence(reminder, offsets, anchor, trial, clock, ctx.now, catch_up)
+        n = due_occurrence(reminder, offsets, anchor, trial, clock, ctx.now, catch_up,
+                           since=trial.rescheduled_at)
         if n is None:
             continue
         for recipient in await reminder.recipients(ctx, trial):
-            found.append(_Candidate(reminder, trial, recipient, n,
-                                    dedup_key(reminder.purpose, trial.id, recipient, n)))
+            found.append(_Candidate(reminder, trial, recipient, n, dedup_key(
+                reminder.purpose, trial.id, recipient, n, trial.schedule_version)))
     return found
 
 
@@ -253,11 +275,13 @@ def _stamp(built: list[Outbound], c: _Candidate, clock: SchoolTime,
 
 async def withdraw_answered(ctx: Context) -> int:
     """Cancel timed messages still waiting (quiet hours, back-off) whose answer has come in
-    meanwhile, or whose trial was cancelled: an answer stops the reminders at once."""
+    meanwhile, whose trial was cancelled, or that were meant for a time the trial no longer
+    has: an answer stops the reminders at once."""
     repo = DueWork(ctx.session)
     waiting: list[Outbox] = await repo.waiting()
     answered: list[int] = []
     cancelled: list[int] = []
+    moved: list[int] = []
     trials: dict[int, Trial | None] = {}
     for row in waiting:
         parts = parse_key(row.dedup_key or "")
@@ -269,7 +293,10 @@ async def withdraw_answered(ctx: Context) -> int:
         trial = trials[parts.trial_id]
         if trial is None or trial.status == TrialStatus.CANCELLED:
             cancelled.append(row.id)
+        elif outdated(row.dedup_key, trial):
+            moved.append(row.id)
         elif not await reminder.pending(ctx, trial, parts.recipient):
             answered.append(row.id)
     return (await repo.cancel(answered, "answered before it was sent")
-            + await repo.cancel(cancelled, "the trial was cancelled"))
+            + await repo.cancel(cancelled, "the trial was cancelled")
+            + await repo.cancel(moved, MOVED))
