@@ -9,6 +9,7 @@ from .pupil_after import AFTER_TRIAL
 from .pupil_before import BEFORE_TRIAL
 from .pupil_trace import TRACE
 from .summary_edit import SUMMARY_EDIT
+from .trial_setup import TRIAL_COPY, TRIAL_MOVE, TRIAL_SETUP, TRIAL_STAFF
 
 FLOWS: dict[str, Flow] = {
     flow.id: flow
@@ -21,6 +22,7 @@ FLOWS: dict[str, Flow] = {
         AFTER_TRIAL,
         TRACE,
         SUMMARY_EDIT,
+        TRIAL_SETUP, TRIAL_COPY, TRIAL_MOVE, TRIAL_STAFF,
     )
 }
 

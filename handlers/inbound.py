@@ -17,6 +17,7 @@ FLOW_COMMANDS = ("/back", "/skip", "/done")
 
 # Feature modules register their callbacks, commands, menu sections and reminders on import.
 FEATURES = (
+    "coordinator",  # first: "New trial" and "My trials" head the coordinator's menu
     "pupil",
     "short_card",
     "mentor",
@@ -33,6 +34,9 @@ FEATURES = (
     "coordinator_import",
     "invite_sheet",
     "reports",
+    "trial_setup",
+    "trial_changes",
+    "trial_status",
 )
 for _feature in FEATURES:
     importlib.import_module(f"{__package__}.{_feature}")

@@ -92,5 +92,4 @@ async def _soon(ctx: Context, args: list[str]) -> list[Outbound]:
             await menu(ctx)]
 
 
-coming_soon("coordinator", _("Trials and invites"), "coord")
 coming_soon("regional", _("Analytics"), "regional")
