@@ -13,6 +13,7 @@ quiet hours like every other message to them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 from flows.model import Option
 from flows.trial_setup import MOVE, TRIAL_COPY, TRIAL_MOVE, TRIAL_STAFF
 from locales import Safe, _
-from storage.models import FlowRun, Person, Trial, TrialStatus
+from storage.models import FlowRun, Outbox, Person, Trial, TrialStatus
 from storage.repos.audit import Audit
 from storage.repos.consents import Consents
 from storage.repos.due_work import DueWork
@@ -81,7 +82,8 @@ async def families(ctx: Context, trial: Trial) -> list[tuple[Person, list[Person
     return found
 
 
-async def _withdraw(ctx: Context, trial: Trial, stale: Any, reason: str) -> int:
+async def _withdraw(ctx: Context, trial: Trial, stale: Callable[[Outbox], bool],
+                    reason: str) -> int:
     """Withdraw the trial's messages still waiting in the outbox that ``stale`` picks."""
     rows = await TrialSetup(ctx.session).queued(trial.id)
     return await DueWork(ctx.session).cancel([r.id for r in rows if stale(r)], reason)
@@ -246,7 +248,7 @@ async def _cancel(ctx: Context, args: list[str]) -> list[Outbound]:
     repo = TrialSetup(ctx.session)
     await repo.cancel(trial, ctx.now)
 
-    def timed(row: Any) -> bool:
+    def timed(row: Outbox) -> bool:
         parts = parse_key(row.dedup_key or "")
         return (parts is not None and parts.purpose in REMINDERS) \
             or row.purpose == MOVED_PURPOSE

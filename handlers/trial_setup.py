@@ -23,6 +23,7 @@ from flows.engine import Checked
 from flows.model import Option
 from flows.trial_setup import CREATE, TRIAL_COPY, TRIAL_MOVE, TRIAL_SETUP
 from locales import Safe, Translator, _, escape
+from storage.importer.plan import band
 from storage.models import FlowRun, Partner, Person, RunStatus, School, SchoolClass, Site
 from storage.repos.audit import Audit
 from storage.repos.trial_setup import TrialSetup
@@ -278,6 +279,8 @@ async def draft_of(ctx: Context, run: FlowRun, school: School,
     mentors = await repo.staff(school.id, "mentor", partner.id) if partner else []
     teachers = await repo.staff(school.id, "teacher")
     school_class = await repo.school_class(school.id, _id(answers, "class"))
+    if school_class is not None:  # Annex 2's grade band, as the import sets it
+        fields["grade_band"] = band(school_class.grade) or fields.get("grade_band")
     chosen = set(answers.get("pupils", {}).get("chosen", []))
     pupils = ([p for p in await repo.pupils(school.id, school_class.id) if str(p.id) in chosen]
               if school_class else [])

@@ -55,7 +55,7 @@ async def pending_people(ctx: Context, trial: Trial) -> list[tuple[Person, str]]
     wanted += [(i, role) for i, role in ((trial.mentor_id, "mentor"),
                                          (trial.escort_id, "teacher")) if i]
     people = await ctx.people.many(i for i, _role in wanted)
-    joined = await TrialSetup(ctx.session).joined(people)
+    joined = await TrialSetup(ctx.session).joined(people.keys())
     seen: set[int] = set()
     found = []
     for person_id, role in wanted:
@@ -234,9 +234,6 @@ def status_buttons(ctx: Context, trial: Trial, waiting: int) -> list[list[Button
     if trial.status != TrialStatus.CANCELLED and waiting:
         rows.append([Button(tr.plain(_("✉️ Invite those who have not joined ({count})"),
                                      count=waiting), payload("tin", trial.id))])
-    if trial.status != TrialStatus.CANCELLED and trial.coordinator_id == (
-            ctx.person.id if ctx.person else None):
-        rows.append([Button(tr.plain(_("📋 Short card")), payload("sc", trial.id))])
     rows.append([Button(tr.plain(_("⧉ Duplicate")), payload("tdu", trial.id))])
     rows.append([Button(tr.plain(_("⬅️ My trials")), payload("tl"))])
     return rows

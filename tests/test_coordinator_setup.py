@@ -99,6 +99,7 @@ async def test_a_trial_set_up_in_chat_invited_and_moved_by_a_day(h, demo):
     trial_id = await create_in_chat(coordinator)
 
     # The card as typed and picked; the participants put on it now.
+    demo_class = (await demo.trial()).class_id
     async with h.db() as session:
         trial = await session.get(Trial, trial_id)
         assert trial is not None
@@ -107,6 +108,7 @@ async def test_a_trial_set_up_in_chat_invited_and_moved_by_a_day(h, demo):
         assert (trial.starts_at, trial.ends_at) == (local(27, 10), local(27, 12))
         assert trial.mini_task == ["Choose the parts", "Wire the circuit", "Switch the lamp on"]
         assert trial.pupil_goal is None and trial.photo_policy is None  # skipped
+        assert (trial.class_id, trial.grade_band) == (demo_class, "8-9")
         assert (trial.status, trial.mentor_status, trial.schedule_version) == (
             "planned", "pending", 1)
         participants = list(await session.scalars(

@@ -45,8 +45,8 @@ async def test_before_the_trial_the_status_shows_consents_answers_and_who_has_no
     assert not_joined.startswith("7):")  # everyone but Аружан and the coordinator
     assert ARUZHAN not in not_joined and MENTOR in not_joined and KAIRAT in not_joined
     assert status.labels == ["📅 Move", "✖️ Cancel", "👤 Mentor and escort",
-                             "✉️ Invite those who have not joined (7)", "📋 Short card",
-                             "⧉ Duplicate", "⬅️ My trials"]
+                             "✉️ Invite those who have not joined (7)", "⧉ Duplicate",
+                             "⬅️ My trials"]
 
 
 async def test_after_the_trial_the_status_shows_card_reflections_summaries_and_failures(h, demo):
