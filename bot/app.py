@@ -12,7 +12,10 @@ from datetime import UTC, datetime
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from storage.db import is_sqlite
+
 from .console import run_console
+from .polling import Poller
 from .runtime import Runtime, open_runtime, tick
 from .settings import Settings
 from .web import build_app
@@ -75,9 +78,10 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
                 log.error("--web-only needs TELEGRAM_WEBHOOK_URL (polling is one process only)")
                 return 2
             await runtime.bot.delete_webhook()  # type: ignore[attr-defined]
-            tasks.append(asyncio.create_task(dispatcher.start_polling(
-                runtime.bot, handle_as_tasks=False, handle_signals=False,  # type: ignore[arg-type]
-                close_bot_session=False, allowed_updates=["message", "callback_query"])))
+            poller = Poller(runtime.bot, dispatcher,  # type: ignore[arg-type]
+                            concurrency=inbound_concurrency(settings.database_url),
+                            allowed_updates=["message", "callback_query"])
+            tasks.append(asyncio.create_task(poller.run(stop)))
     needs_web = not scheduler_only and (settings.telegram_webhook_url or settings.whatsapp_enabled)
     if needs_web:
         app = build_app(runtime, dispatcher if settings.telegram_webhook_url else None)
@@ -93,9 +97,11 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
                 allowed_updates=["message", "callback_query"])
     log.info("Synaq is running")
     await stop.wait()
-    if dispatcher is not None:
-        with contextlib.suppress(RuntimeError):  # raised when it was not polling
-            await dispatcher.stop_polling()
+    # The poller finishes the batch in hand and returns; the outbox worker is cancelled
+    # (what it claimed and did not send is handed back after STALE_CLAIM).
+    for task in tasks[1:]:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 30)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -104,6 +110,12 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
     if runner is not None:
         await runner.cleanup()
     return 0
+
+
+def inbound_concurrency(database_url: str) -> int:
+    """How many chats the poller handles at once: SQLite has one connection (more would only
+    queue for it); PostgreSQL one per pooled connection."""
+    return 4 if is_sqlite(database_url) else 10
 
 
 def _scheduler(runtime: Runtime) -> AsyncIOScheduler:
