@@ -355,8 +355,14 @@ async def _assigned(ctx: Context, run: FlowRun, answers: dict[str, Any]) -> list
     if not isinstance(found, Trial):
         return [found]
     trial = found
+    # Checked again against the school: the lists may have changed since the answer.
+    allowed = {"mentor": {p.id for p in await mentors_of_site(ctx, trial.school_id,
+                                                               trial.site_id)},
+               "escort": {p.id for p in await TrialSetup(ctx.session).staff(trial.school_id,
+                                                                            "teacher")}}
     chosen = {step: int(v) for step in ("mentor", "escort")
-              if (v := answers.get(step, {}).get("choice")) and v.isdigit()}
+              if (v := answers.get(step, {}).get("choice")) and v.isdigit()
+              and int(v) in allowed[step]}
     new_mentor = chosen.get("mentor") if chosen.get("mentor") != trial.mentor_id else None
     new_escort = chosen.get("escort") if chosen.get("escort") != trial.escort_id else None
     if new_mentor is None and new_escort is None:

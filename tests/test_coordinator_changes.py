@@ -45,6 +45,8 @@ async def test_a_move_withdraws_the_messages_of_the_old_time_still_waiting(h, de
     mentor = await demo.join(MENTOR, lang="en")
     await open_status(coordinator)
     await coordinator.taps("Move")
+    reply = await coordinator.says("27.11.2026 10:00-12:00")
+    assert "This is the trial's time already" in reply[0].text
     await coordinator.says("28.11.2026 10:00-12:00")
     # Thursday: the scheduler has queued the old T − 1 d messages; they are not sent yet.
     await tick(h.runtime, local(26, 10), deliver=False)
