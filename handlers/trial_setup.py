@@ -259,9 +259,10 @@ async def draft_of(ctx: Context, run: FlowRun, school: School,
         if source is None:
             return None
         fields = repo.copied(source)
-        title = str(fields.pop("title"))
-        site_id, mentor_id, escort_id = (fields.pop("site_id"), fields.pop("mentor_id"),
-                                         fields.pop("escort_id"))
+        for name in ("title", "site_id", "mentor_id", "escort_id"):  # checked below
+            del fields[name]
+        title, site_id = source.title, source.site_id
+        mentor_id, escort_id = source.mentor_id, source.escort_id
         if source.gather_at is not None and (when := stored_when(answers)) is not None:
             fields["gather_at"] = when.starts + (source.gather_at - source.starts_at)
     else:
@@ -274,7 +275,7 @@ async def draft_of(ctx: Context, run: FlowRun, school: School,
                   "ppe": _text(answers, "ppe"), "bring": _text(answers, "bring"),
                   "risks": _text(answers, "risks"),
                   "photo_policy": photo if photo in TIER_LABELS else None}
-    found = await repo.site(school.id, site_id)  # type: ignore[arg-type]
+    found = await repo.site(school.id, site_id)
     site, partner = found if found else (None, None)
     mentors = await repo.staff(school.id, "mentor", partner.id) if partner else []
     teachers = await repo.staff(school.id, "teacher")
