@@ -33,7 +33,7 @@ from storage.migrate import upgrade
 from storage.models import Answer, Outbox, ProcessedInbound
 
 from . import seed
-from .memory import peak_rss_mb
+from .memory import cpu_seconds, peak_rss_mb
 from .standin import Standin
 
 RESULTS = Path(__file__).parent / "results"
@@ -151,7 +151,8 @@ def _pct(values: list[float], q: float) -> float:
 
 async def closed_loop(standin: Standin, chats: list[int], mode: str, plan: Plan,
                       proc: asyncio.subprocess.Process | None = None,
-                      timings: Path | None = None) -> dict[str, Any]:
+                      timings: Path | None = None,
+                      profile: Path | None = None) -> dict[str, Any]:
     """Users answer for warm-up + window seconds; what the window saw."""
     standin.add_users(chats, mode)
     await standin.go()
@@ -160,8 +161,20 @@ async def closed_loop(standin: Standin, chats: list[int], mode: str, plan: Plan,
         proc.send_signal(signal.SIGUSR1)
     start, answered0, lat0 = time.monotonic(), standin.loop_stats.answered, \
         len(standin.loop_stats.latencies)
+    cpu0 = cpu_seconds(proc.pid) if proc is not None else 0.0
+    spy = None
+    if proc is not None and profile is not None:
+        # Sampled from outside, so the service runs at full speed: collapsed stacks.
+        spy = await asyncio.create_subprocess_exec(
+            shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")), "record",
+            "--pid", str(proc.pid), "--duration", str(int(plan.window)), "--rate", "250",
+            "--format", "raw", "--output", str(profile), "--nonblocking",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     await asyncio.sleep(plan.window)
+    if spy is not None:
+        await spy.wait()
     elapsed = time.monotonic() - start
+    cpu = (cpu_seconds(proc.pid) - cpu0) / elapsed if proc is not None else 0.0
     answered = standin.loop_stats.answered - answered0
     latencies = standin.loop_stats.latencies[lat0:]
     handling: list[float] = []
@@ -179,7 +192,7 @@ async def closed_loop(standin: Standin, chats: list[int], mode: str, plan: Plan,
         "rate": answered / elapsed, "answered": answered, "seconds": elapsed,
         "round_trip_ms": [1000 * _pct(latencies, q) for q in (0.5, 0.95, 0.99)],
         "handling_ms": [1000 * _pct(handling, q) for q in (0.5, 0.95, 0.99)],
-        "handled": len(handling), "stalls": standin.loop_stats.stalls,
+        "handled": len(handling), "cpu": cpu, "stalls": standin.loop_stats.stalls,
         "unexpected": standin.loop_stats.unexpected,
     }
 
@@ -191,17 +204,16 @@ async def throughput(db: Databases, standin: Standin, plan: Plan, log: Path,
     async with db.fresh("loop") as url:
         engine = create_engine(url)
         sessions = session_factory(engine)
-        users = await seed.users(sessions, plan.users, plan.runs, NOW)
+        # The service runs on the real clock: the users' trials are yesterday for it.
+        users = await seed.users(sessions, plan.users, plan.runs, datetime.now(UTC))
         timings = db.scratch / "timings.json"
         env = _env(url, standin, TELEGRAM_RATE="100000", BENCH_TIMINGS=str(timings),
                    TELEGRAM_WEBHOOK_URL="")
-        if profile is not None:
-            env["BENCH_PROFILE"] = str(profile)
         proc = await _start("bench.service", env, log)
         try:
             await _polling(standin)
             result["synaq"] = await closed_loop(standin, users.chats, "synaq", plan, proc,
-                                                timings)
+                                                timings, profile)
             result["synaq"]["rss_mb"] = peak_rss_mb(proc.pid)
         finally:
             await _stop(proc)
@@ -293,7 +305,7 @@ async def one_backend(backend: str, plan: Plan, postgres_url: str, parts: set[st
         if "loop" in parts:
             result.update(await throughput(
                 db, standin, plan, log,
-                RESULTS / f"profile-{backend}.txt" if profile else None))
+                RESULTS / f"profile-{backend}.folded" if profile else None))
     finally:
         await standin.stop()
         db.close()
@@ -323,6 +335,8 @@ def table(results: list[dict[str, Any]], plan: Plan) -> str:
     row("throughput: aiogram echo bot, updates/s", "", lambda r: f"{r['echo']['rate']:.0f}")
     row("ratio Synaq / echo", "≥ 0.5 SQLite, ≥ 0.7 PG",
         lambda r: f"{r['synaq']['rate'] / r['echo']['rate']:.2f} ({ratio_target(r)})")
+    row("  service process CPU during the window", "",
+        lambda r: f"{100 * r['synaq']['cpu']:.0f} %")
     row("handling per update p50 / p95 / p99, ms", "p95 < 25",
         lambda r: " / ".join(f"{v:.1f}" for v in r["synaq"]["handling_ms"]))
     row("round trip seen by a user p50 / p95, ms", "",
@@ -382,7 +396,8 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller and shorter")
     parser.add_argument("--only", choices=["tick", "loop"], help="run one part only")
     parser.add_argument("--profile", action="store_true",
-                        help="profile the service during the loop (bench/results/profile-*.txt)")
+                        help="sample the service with py-spy during the measured window "
+                             "(collapsed stacks: bench/results/profile-*.folded)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     RESULTS.mkdir(exist_ok=True)

@@ -249,7 +249,9 @@ async def users(sessions: SessionFactory, count: int, runs: int, now: datetime) 
             chats.append(chat)
             pupils.append((pupil, parent))
         for r in range(runs):
-            starts = now - timedelta(days=1 + r, hours=3)
+            # Ended 2 days 14 hours ago: the after-questionnaire is open, the trace reminders
+            # are past their catch-up time, the summary is not due before T + 3 days.
+            starts = now - timedelta(days=2, hours=16 + r)
             trial = ids.take("trial")
             rows.add(Trial, id=trial, school_id=school, title=f"Trial {r}", class_id=class_id,
                      starts_at=starts, ends_at=starts + timedelta(hours=2), site_id=site,

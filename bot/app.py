@@ -113,9 +113,10 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
 
 
 def inbound_concurrency(database_url: str) -> int:
-    """How many chats the poller handles at once: SQLite has one connection (more would only
-    queue for it); PostgreSQL one per pooled connection."""
-    return 4 if is_sqlite(database_url) else 10
+    """How many chats the poller handles at once. SQLite: one — its statements run on the
+    event loop's thread (storage/sqlite_inline.py), so a second chat would only wait for the
+    one connection. PostgreSQL: one per pooled connection."""
+    return 1 if is_sqlite(database_url) else 10
 
 
 def _scheduler(runtime: Runtime) -> AsyncIOScheduler:

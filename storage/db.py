@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from . import sqlite_inline
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -38,6 +40,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 1)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_timeout", 60)
+    u = make_url(url)
+    # Statements run on the event loop's thread (storage/sqlite_inline.py says why).
+    kwargs.setdefault("async_creator", lambda: sqlite_inline.connect(
+        u.database or ":memory:", uri=u.query.get("uri") == "true"))
     engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -47,7 +53,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        # Short: a longer wait for another process's write lock is BEGIN's, on the event
+        # loop (sqlite_inline.Connection.begin).
+        cursor.execute(f"PRAGMA busy_timeout={sqlite_inline.SHORT_BUSY_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
