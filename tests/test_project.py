@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.__main__ import build_parser
 from bot.settings import Settings
 from handlers.textsplit import split_html
-from locales import LOCALES, DOMAIN_DIR
+from locales import DOMAIN_DIR, LOCALES
 from locales.catalogs import extract_messages, missing_by_locale
 from storage.db import create_engine
 from storage.models import Base
