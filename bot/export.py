@@ -242,7 +242,7 @@ async def _targets(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _portfolio(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    # The same document the pupil and the parents get in the chat (handlers/portfolio.py).
+    """The same document the pupil and their parents get in the chat (handlers/portfolio)."""
     from handlers.portfolio import portfolio_document
 
     pupil = await ctx.people.get(args.pupil_id)
