@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
-from sqlalchemy import exists, select
-
-from storage.models import Identity, Person
+from storage.models import Person
 
 from .context import Context
 from .routing import ROLE_ORDER
@@ -43,13 +41,7 @@ def links(ctx: Context, code: str) -> tuple[str | None, str | None]:
 async def issue_for_pending(ctx: Context, school_id: int | None = None,
                             role: str | None = None) -> list[InviteLine]:
     """A fresh code for everyone who has not joined yet (earlier codes stop working)."""
-    query = select(Person).where(
-        Person.anonymised_at.is_(None),
-        ~exists().where(Identity.person_id == Person.id),
-    ).order_by(Person.school_id, Person.id)
-    if school_id is not None:
-        query = query.where(Person.school_id == school_id)
-    people = [p for p in await ctx.session.scalars(query)
+    people = [p for p in await ctx.people.not_joined(school_id)
               if role is None or role in p.role_names]
     lines = []
     for person in people:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Guardian, Identity, Person, PersonRole
@@ -124,6 +124,16 @@ class People:
         if not await self.is_guardian(parent_id, pupil_id):
             self.session.add(Guardian(parent_id=parent_id, pupil_id=pupil_id))
             await self.session.flush()
+
+    async def not_joined(self, school_id: int | None = None) -> list[Person]:
+        """People with no channel yet (they have not redeemed an invite), not anonymised."""
+        query = select(Person).where(
+            Person.anonymised_at.is_(None),
+            ~exists().where(Identity.person_id == Person.id),
+        ).order_by(Person.school_id, Person.id)
+        if school_id is not None:
+            query = query.where(Person.school_id == school_id)
+        return list(await self.session.scalars(query))
 
     async def in_class(self, class_id: int) -> list[Person]:
         rows = await self.session.scalars(
