@@ -34,6 +34,7 @@ FEATURES = (
     "coordinator_import",
     "invite_sheet",
     "reports",
+    "regional",
     "trial_setup",
     "trial_changes",
     "trial_status",

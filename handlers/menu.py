@@ -7,7 +7,7 @@ from locales import Safe, _
 from .context import Context
 from .events import Button, Inbound, Outbound
 from .onboarding import ask_language
-from .routing import MENU_SECTIONS, ROLE_ORDER, callback, command, payload
+from .routing import MENU_SECTIONS, ROLE_ORDER, callback, command
 
 ROLE_NAMES = {
     "coordinator": _("School coordinator"),
@@ -75,21 +75,3 @@ async def _help(ctx: Context, inbound: Inbound, arg: str) -> list[Outbound]:
         "Commands:\n/menu — what you can do now\n/language — change the language\n"
         "/back — go back one question\n/skip — skip an optional question\n/help — this help")))
     return [Outbound(text=Safe("\n\n".join(lines)), person_id=ctx.person.id)]
-
-
-def coming_soon(role: str, label: str, key: str) -> None:
-    """A menu entry for a part of Synaq that is not built yet; it says so, kindly."""
-
-    async def provider(ctx: Context) -> list[Button]:
-        return [Button(ctx.tr(label), payload("soon", key))]
-
-    MENU_SECTIONS.setdefault(role, []).append(provider)
-
-
-@callback("soon")
-async def _soon(ctx: Context, args: list[str]) -> list[Outbound]:
-    return [ctx.say(_("This part of Synaq is coming soon. Thank you for your patience!")),
-            await menu(ctx)]
-
-
-coming_soon("regional", _("Analytics"), "regional")

@@ -3,6 +3,7 @@
 ``python -m locales stub FEATURE FILE…`` adds the msgids of FILEs that no catalog has yet to
 ``locales/<locale>/LC_MESSAGES/FEATURE.po`` (kk and ru left empty to translate, en filled).
 ``python -m locales rename OLD NEW`` rewords a msgid in every catalog, keeping translations.
+``python -m locales prune`` drops entries whose msgid no code uses any more.
 ``python -m locales extract`` writes ``locales/synaq.pot`` for translators' tools.
 """
 
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from . import LOCALES
-from .catalogs import extract_messages, missing_by_locale, rename, stub, write_pot
+from .catalogs import extract_messages, missing_by_locale, prune, rename, stub, write_pot
 
 
 def main(argv: list[str]) -> int:
@@ -28,6 +29,10 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "rename" and len(argv) == 3:
         print(f"{rename(argv[1], argv[2])} catalogs changed")
+        return 0
+    if command == "prune":
+        for path, count in prune(root).items():
+            print(f"{path}: -{count}")
         return 0
     if command == "check":
         messages = extract_messages(root)

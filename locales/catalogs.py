@@ -144,3 +144,22 @@ def rename(old: str, new: str) -> int:
             write_po(fh, catalog, width=100)
         changed += 1
     return changed
+
+
+def prune(root: Path) -> dict[str, int]:
+    """Drop catalog entries whose msgid no code uses any more; returns counts per file."""
+    used = {key if isinstance(key, str) else key[0] for key, _where in extract_messages(root)}
+    dropped: dict[str, int] = {}
+    for po in sorted(DOMAIN_DIR.glob("*/LC_MESSAGES/*.po")):
+        locale = po.parent.parent.name
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        stale = [m.id for m in catalog if m.id and (
+            m.id if isinstance(m.id, str) else m.id[0]) not in used]
+        for msgid in stale:
+            catalog.delete(msgid)
+        if stale:
+            with po.open("wb") as fh:
+                write_po(fh, catalog, width=100)
+            dropped[str(po.relative_to(DOMAIN_DIR))] = len(stale)
+    return dropped

@@ -1,0 +1,46 @@
+"""The regional career centre's view: depersonalised figures across the schools of this service.
+
+Only what `synaq export region` gives: counts by grade band, sector, district and area,
+groups under five pupils hidden; no names, contacts or ids of people.
+"""
+
+from __future__ import annotations
+
+from locales import _
+from storage.files import MediaStore
+from storage.repos.audit import Audit
+from storage.repos.journal import Journal
+
+from .context import Context
+from .events import Attachment, Button, Outbound
+from .reports import regional_cells, regional_charts, regional_csv, school_year
+from .routing import callback, menu_section, payload
+
+
+@menu_section("regional")
+async def _analytics_entry(ctx: Context) -> list[Button]:
+    return [Button(ctx.tr.plain(_("📊 Figures across schools")), payload("rg"))]
+
+
+@callback("rg")
+async def _analytics(ctx: Context, args: list[str]) -> list[Outbound]:
+    person = ctx.person
+    if person is None or "regional" not in person.role_names:
+        return [ctx.say(_("This button is no longer active."))]
+    since, until = school_year(ctx.now, ctx.config.timezone)
+    journal = Journal(ctx.session)
+    cells = regional_cells(await journal.facts(await journal.trials(None, since, until)), ctx.now)
+    store = MediaStore(ctx.config.media_dir)
+    key, _digest = store.put(regional_csv(cells, ctx.tr), "text/csv", ctx.now)
+    out = [Outbound(
+        text=ctx.tr(_("Figures of this school year across schools: trials, pupils reached and "
+                      "the share of meaningful trials by grade band, sector, district and area. "
+                      "Groups of fewer than five pupils are hidden; there are no names.")),
+        person_id=person.id, attachments=[Attachment("document", key, "region.csv", "text/csv")])]
+    for name, png in regional_charts(cells, ctx.tr).items():
+        key, _digest = store.put(png, "image/png", ctx.now)
+        out.append(Outbound(text="", person_id=person.id,
+                            attachments=[Attachment("photo", key, f"{name}.png", "image/png")]))
+    await Audit(ctx.session).record(person.id, "export.region", "region", ctx.now,
+                                    groups=len(cells), via="chat")
+    return out
