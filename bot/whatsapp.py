@@ -295,6 +295,16 @@ class WhatsAppSender:
                 f"{HELD} outside WhatsApp's 24-hour window and no template is configured for "
                 f"purpose '{purpose}'; it goes out when the person writes again"))
         text = payload.get("text") or ""
+        now = self.clock()
+        since = max(chat.last_inbound_at or now - NOTICE_GAP, now - NOTICE_GAP)
+        if row is not None:
+            async with self.sessions() as session, session.begin():
+                repo = WhatsAppRepo(session)
+                # The rest of one message (its other parts, its files) and whatever else is
+                # due meanwhile wait behind the notice already sent: one notice, not five.
+                if await repo.notice_since(chat.identity_id, since):
+                    await repo.hold_copy(row, now, f"{HELD} after an earlier template notice")
+                    return SendResult(ok=True)
         values = variables(chat.full_name, text)
         sent = await self._create(address, {
             "content_sid": template.sid_for(chat.locale),
@@ -343,6 +353,10 @@ class WhatsAppSender:
                                                          f"the template notice {sid}")
         except Exception:  # the message is out: failing here must not send it twice
             log.exception("could not record WhatsApp message %s", sid)
+
+
+# A later message gets a notice of its own only this long after the last unanswered one.
+NOTICE_GAP = timedelta(hours=12)
 
 
 def _window_open(chat: ChatState, now: datetime) -> bool:

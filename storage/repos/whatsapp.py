@@ -151,6 +151,14 @@ class WhatsAppRepo:
             .values(status=OutboxStatus.QUEUED, not_before=now, attempts=0,
                     error=reason[:500], delivery_status=None))
 
+    async def notice_since(self, identity_id: int, since: datetime) -> bool:
+        """Whether a template notice went to this identity after ``since``."""
+        found = await self.session.scalar(
+            select(WhatsAppMessage.sid).where(
+                WhatsAppMessage.identity_id == identity_id, WhatsAppMessage.kind == "template",
+                WhatsAppMessage.created_at > since).limit(1))
+        return found is not None
+
     async def hold_copy(self, row: Outbox, now: datetime, reason: str) -> None:
         """A copy of ``row`` held until the person writes (see :meth:`release_held`)."""
         self.session.add(Outbox(
