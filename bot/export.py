@@ -83,11 +83,21 @@ async def run_import(runtime: Any, args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"synaq import: cannot read {path}: {exc.strerror}", file=sys.stderr)
             return 2
+    from handlers.context import Context
+    from handlers.delivery import enqueue
+    from handlers.trial_changes import moved_by_import
+
+    now = datetime.now(UTC)
     async with runtime.sessions() as session:
         transaction = await session.begin()
         try:
-            result = await import_files(session, files, now=datetime.now(UTC),
-                                        school_id=args.school)
+            result = await import_files(session, files, now=now, school_id=args.school)
+            if result.ok and not args.check:
+                # A trial the file moved: people are told, reminders follow the new time.
+                ctx = Context(session=session, now=now, config=runtime.config)
+                notices = [n for trial_id, start, end in result.moved
+                           for n in await moved_by_import(ctx, trial_id, (start, end))]
+                await enqueue(ctx, notices)
         except BaseException:
             await transaction.rollback()
             raise

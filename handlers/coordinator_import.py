@@ -19,6 +19,7 @@ from .context import Context
 from .events import IncomingMedia, Outbound
 from .media import MediaTooLarge
 from .routing import file_handler
+from .trial_changes import moved_by_import
 
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
 MIMES = {"text/csv", "text/comma-separated-values", "application/csv",
@@ -96,4 +97,6 @@ async def _spreadsheet(ctx: Context, item: IncomingMedia) -> list[Outbound] | No
     result = await import_files(ctx.session, [(_name(item), data)], now=ctx.now,
                                 school_id=person.school_id, actor=person)
     lines = [html.escape(line, quote=False) for line in report_lines(result, ctx.tr)]
-    return [Outbound(text=Safe("\n".join(lines)), person_id=person.id)]
+    notices = [n for trial_id, start, end in result.moved
+               for n in await moved_by_import(ctx, trial_id, (start, end))]
+    return [Outbound(text=Safe("\n".join(lines)), person_id=person.id), *notices]

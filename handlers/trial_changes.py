@@ -164,6 +164,20 @@ async def _moved(ctx: Context, run: FlowRun, answers: dict[str, Any]) -> list[Ou
     return [reply(ctx, lines, [_status_button(ctx, trial), [menu_button(tr)]]), *notices]
 
 
+async def moved_by_import(ctx: Context, trial_id: int, old: tuple[datetime, datetime]
+                          ) -> list[Outbound]:
+    """A re-imported spreadsheet gave a trial a new time: the same consequences as a move
+    in the chat — a new schedule, the old time's messages withdrawn, everyone told."""
+    trial = await ctx.trials.get(trial_id)
+    if trial is None or trial.status == "cancelled" or trial.starts_at <= ctx.now:
+        return []
+    await TrialSetup(ctx.session).schedule_changed(trial, ctx.now)
+    await _withdraw(
+        ctx, trial, lambda row: outdated(row.dedup_key, trial) or row.purpose == MOVED_PURPOSE,
+        MOVED)
+    return await move_notices(ctx, trial, old)
+
+
 async def move_notices(ctx: Context, trial: Trial,
                        old: tuple[datetime, datetime]) -> list[Outbound]:
     """What the move means for each person affected, in their language."""

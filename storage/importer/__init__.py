@@ -48,6 +48,8 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)  # errors and warnings
     counts: Counts | None = None  # None when nothing was written
     school_id: int | None = None
+    # Trials whose time changed: (trial id, old start, old end).
+    moved: list[tuple[int, datetime, datetime]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -104,8 +106,10 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
     if default is None:  # a school with one coordinator: theirs are the trials
         staff = [p for p in plan.people if "coordinator" in p.roles]
         default = staff[0] if len(staff) == 1 else None
-    written_school, counts = await Writer(plan, repo, now, default).write()
+    writer = Writer(plan, repo, now, default)
+    written_school, counts = await writer.write()
     result.counts, result.school_id = counts, written_school.id
+    result.moved = [(trial.id, start, end) for trial, start, end in writer.moved]
     if counts.changed:
         await Audit(session).record(actor.id if actor else None, "import",
                                     f"school:{written_school.id}", now,

@@ -47,6 +47,9 @@ class Writer:
         self.default_coordinator = default_coordinator
         self.counts = Counts()
         self.changed_trials: set[int] = set()  # id() of the records of updated trials
+        # Trials whose time the file changed: (trial, old start, old end). The handler gives
+        # them the consequences of a move (people told, reminders follow the new time).
+        self.moved: list[tuple[Trial, datetime, datetime]] = []
 
     async def write(self) -> tuple[School, Counts]:
         school = await self._school()
@@ -175,7 +178,10 @@ class Writer:
             return
         trial: Trial = rec.existing
         before = {f: getattr(trial, f) for f in CONSENT_FIELDS}
+        old_time = (trial.starts_at, trial.ends_at)
         if self.repo.update(trial, fields):
+            if (trial.starts_at, trial.ends_at) != old_time:
+                self.moved.append((trial, *old_time))
             self.changed_trials.add(id(rec))
             self.repo.update(trial, {"updated_at": self.now})  # one clock: the import's
             if any(getattr(trial, f) != before[f] for f in CONSENT_FIELDS):

@@ -133,6 +133,11 @@ class TrialSetup:
             trial.gather_at += starts - trial.starts_at
         trial.starts_at, trial.ends_at = starts, ends
         trial.text_version += 1
+        await self.schedule_changed(trial, now)
+
+    async def schedule_changed(self, trial: Trial, now: datetime) -> None:
+        """The trial has a new time (set here or by an import): its reminders start a new
+        schedule and the mentor's yes, given for the old time, is asked for again."""
         trial.schedule_version += 1
         trial.rescheduled_at = now
         trial.mentor_status = MentorStatus.PENDING
