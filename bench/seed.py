@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import SessionFactory
@@ -96,6 +96,15 @@ async def _write(sessions: SessionFactory, rows: Rows) -> None:
         for model in ORDER:
             if rows.tables.get(model):
                 await _insert(session, model, rows.tables[model])
+        if session.bind.dialect.name == "postgresql":
+            # Rows written with their ids leave PostgreSQL's sequences behind: move them on,
+            # or the service's own inserts would collide with these rows.
+            for model in ORDER:
+                if rows.tables.get(model) and "id" in model.__table__.c:
+                    table = model.__tablename__
+                    await session.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"))
 
 
 async def region(sessions: SessionFactory, schools: int, active: int, now: datetime,
@@ -151,9 +160,9 @@ def _school(rows: Rows, ids: Ids, n: int, now: datetime, active: bool) -> None:
             parent = person(f"Parent {n}.{c}.{k}", "parent", locale="ru")
             rows.add(Guardian, parent_id=parent, pupil_id=pupil)
             pupils.append((pupil, parent))
-        # Two trials earlier in the year, all done with.
+        # Two trials earlier in the year (80 to 27 days ago), all done with.
         for t in range(2):
-            starts = year + timedelta(days=7 + 20 * c + 30 * t, hours=5)
+            starts = year + timedelta(days=3 + 10 * c + 20 * t, hours=5)
             _trial(rows, ids, school, class_id, site, coordinator, mentor, teacher, pupils,
                    starts, now, past=True)
         if active:

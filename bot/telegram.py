@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 # keeps such a parametrised class only while something holds it, so without these the
 # garbage collector dropped it between calls and each call built the class anew (in the
 # benchmark's profile: 6 % of the service's time).
-RESPONSE_TYPES = tuple(Response[t] for t in (Message, bool, list[Update], User, File))
+RESPONSE_TYPES = (Response[Message], Response[bool], Response[list[Update]], Response[User],
+                  Response[File])
 
 Process = Callable[[Inbound], Awaitable[bool]]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from locales import Safe, _, translator
 from storage.files import MediaStore
@@ -21,11 +22,13 @@ from storage.models import Person, School, SchoolClass
 from storage.repos.audit import Audit
 
 from .context import Context
-from .documents import A4_HEIGHT, A4_WIDTH, Document, qr_png
 from .events import Attachment, Button, Outbound
 from .invites import InviteLine, links
 from .menu import ROLE_NAMES
 from .routing import callback, int_arg, menu_section, payload
+
+if TYPE_CHECKING:
+    from .documents import Document
 
 # Two columns of 90 × 58 mm slips: four rows to an A4 page inside the margins.
 COLUMNS = 2
@@ -82,6 +85,8 @@ async def issue_for_class(ctx: Context, school: School,
 
 def save_qr_pictures(lines: list[InviteLine], folder: Path) -> list[Path]:
     """One PNG per invite, named by school, role and person id (never by name)."""
+    from .documents import qr_png  # fpdf and segno: only when a document is made
+
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for line in lines:
@@ -98,6 +103,8 @@ def _formatted(code: str) -> str:
 def sheet_pdf(school: School, school_class: SchoolClass, slips: list[Slip], issued: datetime,
               expires: datetime) -> bytes:
     """The printable sheet: cut-out slips, eight to an A4 page, in each person's language."""
+    from .documents import A4_HEIGHT, A4_WIDTH, Document  # fpdf: only when a sheet is made
+
     tr = translator(school.default_locale)
     when = tr.datetime(issued, school.timezone, "dd.MM.yyyy HH:mm")
     footer = tr.plain(_("Issued {when}. Printing this sheet made new codes: codes given to "
@@ -126,6 +133,8 @@ def sheet_pdf(school: School, school_class: SchoolClass, slips: list[Slip], issu
 
 def _slip(doc: Document, slip: Slip, school: School, expires: datetime,
           x: float, y: float) -> None:
+    from .documents import qr_png
+
     tr = translator(slip.locale)
     line = slip.line
     doc.dashed_rect(x, y, SLIP_W, SLIP_H)

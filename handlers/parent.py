@@ -23,7 +23,7 @@ from .briefing import safety_text as card_safety_text
 from .context import Context
 from .events import Button, Outbound
 from .routing import callback, int_arg, menu_section, payload
-from .timeline import Recipient, Reminder, reminder
+from .timeline import Recipient, Reminder, per_trial, reminder
 
 # Trials shown in the menu: upcoming ones and those of the last two weeks.
 RECENT = timedelta(days=14)
@@ -361,8 +361,11 @@ async def _request(ctx: Context, trial: Trial, r: Recipient, n: int) -> list[Out
 
 async def _reminder_pending(ctx: Context, trial: Trial, r: Recipient) -> bool:
     """Only while the child has no decision at all."""
-    return (trial.starts_at > ctx.now and r.pupil_id is not None
-            and await consents(ctx).current(trial.id, r.pupil_id) is None)
+    if trial.starts_at <= ctx.now or r.pupil_id is None:
+        return False
+    decided = await per_trial(ctx, "consents", trial.id,
+                              lambda: consents(ctx).current_for_trial(trial.id))
+    return r.pupil_id not in decided
 
 
 async def _remind(ctx: Context, trial: Trial, r: Recipient, n: int) -> list[Outbound]:

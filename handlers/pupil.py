@@ -32,7 +32,7 @@ from .context import Context
 from .events import Button, Outbound
 from .media import media_rule
 from .routing import callback, int_arg, menu_section, payload
-from .timeline import Pending, Recipient, Reminder, reminder
+from .timeline import Pending, Recipient, Reminder, per_trial, reminder
 
 _DAY = timedelta(days=1)
 # How long after the trial the reflections stay open in the menu.
@@ -290,7 +290,8 @@ def _reflection_pending(flow: Flow) -> Pending:
         """Still not done, and still allowed (a withdrawal stops the reminders too)."""
         if await _completed(ctx, r.person_id, flow, trial.id):
             return False
-        return any(p.person_id == r.person_id for p in await _took_part(ctx, trial))
+        took_part = await per_trial(ctx, "took_part", trial.id, lambda: _took_part(ctx, trial))
+        return any(p.person_id == r.person_id for p in took_part)
     return pending
 
 

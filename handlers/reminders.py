@@ -26,7 +26,7 @@ from .context import Config, Context
 from .due import due_job
 from .events import Outbound
 from .school_time import SchoolTime, parse_hhmm
-from .timeline import REMINDERS, Recipient, Reminder
+from .timeline import REMINDERS, Recipient, Reminder, remember_per_trial
 
 # at_local moves an occurrence within its local day, so windows get a day of slack.
 _SLACK = timedelta(days=1)
@@ -185,6 +185,7 @@ class _Candidate:
 @due_job("timeline")
 async def timeline(ctx: Context) -> list[Outbound]:
     """Every reminder of every trial's timeline that is due at ``ctx.now``."""
+    remember_per_trial(ctx)
     await withdraw_answered(ctx)
     plans: list[Plan] = [(r, schedule(r, ctx.config)) for r in REMINDERS.values()]
     plans = [(r, offsets) for r, offsets in plans if offsets]

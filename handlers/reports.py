@@ -35,7 +35,6 @@ from storage.repos.audit import Audit
 from storage.repos.journal import Journal, TrialFacts
 
 from .context import Context
-from .documents import Document
 from .events import Attachment, Button, Outbound
 from .journal import (
     RESULTS,
@@ -279,6 +278,8 @@ def trial_report_pdf(facts: TrialFacts, now: datetime, tr: Translator) -> bytes:
     """The card, the journal entry, and a line per pupil: consent, attendance, the mentor's
     rating, the reflections, the artefacts and the meaningful check. No phones, no medical
     notes: the report is a record, not a contact list."""
+    from .documents import Document  # fpdf: only when a report is made
+
     tz = facts.school.timezone
     doc = Document(facts.trial.title, created=now, footer=tr.plain(
         _("{school} · trial report, {when}"), school=facts.school.name,

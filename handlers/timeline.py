@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from storage.models import Trial
 
@@ -59,3 +59,27 @@ def reminder(r: Reminder) -> Reminder:
         raise ValueError(f"reminder {r.purpose} registered twice")
     REMINDERS[r.purpose] = r
     return r
+
+
+# --- read once per trial -----------------------------------------------------------------------
+
+T = TypeVar("T")
+_MEMO = "timeline.memo"
+
+
+def remember_per_trial(ctx: Context) -> None:
+    """Within the timeline job (one transaction: nothing it reads changes under it), what the
+    ``pending`` checks look up about a trial is read once per trial, not once per recipient
+    (with a region's trials, the difference between a few queries and thousands a minute)."""
+    ctx.extra[_MEMO] = {}
+
+
+async def per_trial(ctx: Context, what: str, trial_id: int,
+                    load: Callable[[], Awaitable[T]]) -> T:
+    """``load()``, remembered for the rest of the timeline job; elsewhere simply ``load()``."""
+    memo: dict[tuple[str, int], Any] | None = ctx.extra.get(_MEMO)
+    if memo is None:
+        return await load()
+    if (what, trial_id) not in memo:
+        memo[(what, trial_id)] = await load()
+    return memo[(what, trial_id)]  # type: ignore[no-any-return]

@@ -99,6 +99,25 @@ class DigestRepo:
                 found.setdefault(person.school_id or 0, []).append(person)
         return found
 
+    async def busy_schools(self, school_ids: Iterable[int], start: datetime,
+                           end: datetime) -> set[int]:
+        """Which of these schools have a trial (not cancelled) starting or ending in
+        [start, end), or a person no channel reaches: the others' digests have nothing to
+        say, and need not be gathered one school at a time."""
+        found: set[int] = set()
+        live = Trial.status != TrialStatus.CANCELLED
+        for chunk in chunks(sorted(set(school_ids))):
+            for column in (Trial.starts_at, Trial.ends_at):
+                found.update(await self.session.scalars(
+                    select(Trial.school_id).where(Trial.school_id.in_(chunk), column >= start,
+                                                  column < end, live).distinct()))
+            found.update(s for s in await self.session.scalars(
+                select(Person.school_id).where(Person.school_id.in_(chunk),
+                                               Person.unreachable_since.is_not(None),
+                                               Person.anonymised_at.is_(None)).distinct())
+                if s is not None)
+        return found
+
     async def trials(self, school_id: int, start: datetime, end: datetime,
                      by: str = "starts", coordinator_id: int | None = None) -> list[Trial]:
         """The school's trials (not cancelled) starting — or with ``by="ends"`` ending — in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,6 +10,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Outbox, OutboxStatus, Person, Trial
+
+from .due_work import chunks
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,17 @@ class OutboxReport:
                             row.purpose, title, row.created_at, row.status, row.error,
                             row.attempts)
                 for row, person, title in rows]
+
+    async def schools_with_undelivered(self, school_ids: Iterable[int],
+                                       since: datetime) -> set[int]:
+        """Which of these schools have a person with a message that has not arrived."""
+        found: set[int] = set()
+        for chunk in chunks(sorted(set(school_ids))):
+            found.update(s for s in await self.session.scalars(
+                select(Person.school_id).join(Outbox, Outbox.person_id == Person.id)
+                .where(Person.school_id.in_(chunk), _stuck(since)).distinct())
+                if s is not None)
+        return found
 
     async def undelivered_count(self, school_id: int, since: datetime) -> int:
         return int(await self.session.scalar(
