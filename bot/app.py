@@ -37,6 +37,9 @@ async def run_service(settings: Settings, web_only: bool = False,
                       scheduler_only: bool = False) -> int:
     runtime = await open_runtime(settings)
     try:
+        if web_only and runtime.bot is None and not settings.whatsapp_enabled:
+            log.error("--web-only serves Telegram's or WhatsApp's webhooks: configure one")
+            return 2
         if not runtime.senders and not settings.whatsapp_enabled and not scheduler_only:
             print(NO_CHANNEL, file=sys.stderr)
             scheduler = _scheduler(runtime)
@@ -63,8 +66,11 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
     if not web_only:
         scheduler = _scheduler(runtime)
         scheduler.start()
-    # Every process sends what it queued itself; the scheduler process sends the rest.
-    worker = runtime.worker()
+    # A web worker sends the replies to the people who wrote to it (what it queued, at once);
+    # the scheduler's process sends everything else, and any reply a worker left behind.
+    # Each process keeps its own pace: across processes, TELEGRAM_RATE must add up to the
+    # bot's limit (README, "Running for a region").
+    worker = runtime.worker(purposes=("reply",) if web_only else None)
     tasks.append(asyncio.create_task(worker.run(runtime.service.outbox_ready, stop)))
 
     dispatcher = None
@@ -89,12 +95,13 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         log.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
-        if settings.telegram_webhook_url and runtime.bot is not None and not web_only:
-            secret = settings.telegram_webhook_secret
-            await runtime.bot.set_webhook(  # type: ignore[attr-defined]
-                settings.telegram_webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=["message", "callback_query"])
+    if settings.telegram_webhook_url and runtime.bot is not None and not web_only:
+        # Said to Telegram by one process: the single service, or the scheduler's.
+        secret = settings.telegram_webhook_secret
+        await runtime.bot.set_webhook(  # type: ignore[attr-defined]
+            settings.telegram_webhook_url,
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=["message", "callback_query"])
     log.info("Synaq is running")
     await stop.wait()
     # The poller finishes the batch in hand and returns; the outbox worker is cancelled

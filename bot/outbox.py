@@ -172,11 +172,14 @@ class OutboxWorker:
         rates: dict[str, float] | None = None, clock: Callable[[], datetime] = utc_now,
         batch: int = 200, per_chat: frozenset[str] = frozenset({"telegram", "whatsapp"}),
         windows: dict[str, int] | None = None, hold: float = HOLD,
+        purposes: tuple[str, ...] | None = None,
     ) -> None:
         """``rates``: messages a second per channel (an even stream); ``windows``: the most
         in any one second (default: the rate rounded up, plus one for jitter — Telegram's
-        29/s gives 30, its documented limit); ``per_chat``: channels with a per-chat pace."""
+        29/s gives 30, its documented limit); ``per_chat``: channels with a per-chat pace;
+        ``purposes``: send only messages of these purposes (a web worker: its replies)."""
         self.sessions = sessions
+        self.purposes = purposes
         self.senders = senders
         self.clock = clock
         self.batch = batch
@@ -228,7 +231,7 @@ class OutboxWorker:
     async def _claim(self, address: str | None) -> list[Outbox]:
         async with self.sessions() as session, session.begin():
             return await OutboxRepo(session).claim(
-                list(self.senders), self.clock(), self.batch, address)
+                list(self.senders), self.clock(), self.batch, address, self.purposes)
 
     async def _send_rows(self, rows: list[Outbox], claimed: float,
                          held: set[tuple[str, str]]) -> dict[int, SendResult | _Release]:

@@ -55,6 +55,7 @@ class OutboxRepo:
 
     async def claim(
         self, channels: list[str], now: datetime, limit: int = 100, address: str | None = None,
+        purposes: tuple[str, ...] | None = None,
     ) -> list[Outbox]:
         """Take up to ``limit`` due messages for sending (status ``sending``). Rows are locked
         and skipped by other workers on PostgreSQL; SQLite has one writer at a time anyway.
@@ -79,6 +80,8 @@ class OutboxRepo:
         )
         if address is not None:
             due = due.where(Outbox.address == address)
+        if purposes is not None:
+            due = due.where(Outbox.purpose.in_(purposes))
         ids = list(await self.session.scalars(due))
         if not ids:
             return []
