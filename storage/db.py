@@ -25,6 +25,8 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the engine for ``url``; for a file SQLite database, create its folder too."""
+    # An error's message names the statement, never its values (a name, a phone number).
+    kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)

@@ -17,12 +17,14 @@ from .enums import (
 from .flows import Answer, FlowRun, Media
 from .messaging import AuditLog, Outbox, ProcessedInbound
 from .people import CodeAttempt, Guardian, Identity, Invite, Person, PersonRole
+from .privacy import DeletionRequest
 from .school import ClassTeacher, Partner, School, SchoolClass, Site
 from .trials import Consent, Participant, PortfolioEntry, Summary, Trial
 from .whatsapp import WhatsAppChat, WhatsAppContent, WhatsAppMessage
 
 __all__ = [
-    "Answer", "Attendance", "AuditLog", "Base", "Channel", "ClassTeacher", "CodeAttempt", "Consent", "FlowRun",
+    "Answer", "Attendance", "AuditLog", "Base", "Channel", "ClassTeacher", "CodeAttempt", "Consent",
+    "DeletionRequest", "FlowRun",
     "Guardian", "Identity", "Invite", "Media", "MediaKind", "MentorStatus", "Outbox",
     "OutboxStatus", "Participant", "Participation", "Partner", "Person", "PersonRole",
     "PhotoTier", "PortfolioEntry", "ProcessedInbound", "Role", "RunStatus", "School",
