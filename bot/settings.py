@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     digest_at: str = "08:00"
     quarter_starts: str = "01-01,04-01,07-01,10-01"
     media_dir: Path = Path("data/media")
+    # Privacy (README "Privacy"): a deletion request is carried out within this many days;
+    # media and free text are kept until RETENTION ("school-year+N": the end of the N-th
+    # school year after the one they were made in, a school year ending 31 May; or "Nd");
+    # message texts for MESSAGE_TEXT_DAYS.
+    deletion_days: int = Field(default=30, ge=1)
+    retention: str = "school-year+2"
+    message_text_days: int = Field(default=30, ge=1)
     invite_ttl_days: int = Field(default=30, ge=1)
     max_upload_mb: int = Field(default=20, ge=1)
     log_level: str = "INFO"
@@ -78,6 +85,14 @@ class Settings(BaseSettings):
         from handlers.school_time import parse_quarter_starts
 
         parse_quarter_starts(value)
+        return value
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: str) -> str:
+        from handlers.retention import parse_retention
+
+        parse_retention(value)
         return value
 
     @field_validator("default_locale")
@@ -116,4 +131,7 @@ class Settings(BaseSettings):
             reminder_catch_up=timedelta(hours=self.reminder_catch_up_hours),
             digest_at=self.digest_at,
             quarter_starts=self.quarter_starts,
+            deletion_days=self.deletion_days,
+            retention=self.retention,
+            message_text_days=self.message_text_days,
         )

@@ -41,6 +41,11 @@ class Config:
     reminder_catch_up: timedelta = timedelta(hours=12)
     digest_at: str = "08:00"
     quarter_starts: str = "01-01,04-01,07-01,10-01"
+    # Privacy (handlers/deletion.py, retention.py): how many days a deletion request may
+    # take, how long media and free text are kept, how long message texts are kept.
+    deletion_days: int = 30
+    retention: str = "school-year+2"
+    message_text_days: int = 30
 
 
 @dataclass

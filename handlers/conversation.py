@@ -27,6 +27,7 @@ from flows.model import Choice, Flow, Option, Pick, Step, Text, Upload
 from locales import Safe, _
 from storage.models import FlowRun
 
+from . import access
 from .context import Context
 from .events import Button, Outbound
 from .routing import callback, int_arg, payload
@@ -224,11 +225,10 @@ def prompt(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
 @callback("f")
 async def _flow_button(ctx: Context, args: list[str]) -> list[Outbound]:
     """A button of a flow step: ``f:<run id>:<step id>:<option>``."""
-    run_id = int_arg(args, 0)
-    run = await ctx.runs.get(run_id) if run_id else None
-    if run is None or ctx.person is None or run.person_id != ctx.person.id or len(args) < 3:
+    grant = await access.check(ctx, access.Action.ANSWER_RUN, run_id=int_arg(args, 0))
+    if grant is None or grant.run is None or len(args) < 3:
         return [ctx.say(_("This button is no longer active."))]
-    return await answer(ctx, run, ButtonInput(step_id=args[1], value=args[2]))
+    return await answer(ctx, grant.run, ButtonInput(step_id=args[1], value=args[2]))
 
 
 async def media_input(ctx: Context, run: FlowRun, media_id: int, kind: str) -> list[Outbound]:

@@ -14,19 +14,18 @@ from datetime import datetime
 
 from locales import Safe, Translator, _
 from storage.models import Person, School, Trial
-from storage.repos.trial_setup import TrialSetup
 
+from . import access
+from .access import Action
 from .context import Context
 from .events import Button, Outbound
 from .routing import menu_section, payload
 
 
 def coordinator(ctx: Context) -> Person | None:
-    """The current person if they coordinate a school."""
-    person = ctx.person
-    if person is None or "coordinator" not in person.role_names or person.school_id is None:
-        return None
-    return person
+    """The current person if they coordinate a school (the policy's word:
+    handlers/access.py)."""
+    return access.coordinator(ctx.person)
 
 
 async def school_of(ctx: Context) -> School | None:
@@ -35,11 +34,10 @@ async def school_of(ctx: Context) -> School | None:
 
 
 async def school_trial(ctx: Context, trial_id: int | None) -> Trial | None:
-    """The trial if it belongs to the current coordinator's school; None for anything else."""
-    person = coordinator(ctx)
-    if person is None or person.school_id is None:
-        return None
-    return await TrialSetup(ctx.session).school_trial(person.school_id, trial_id)
+    """The trial if it belongs to the current coordinator's school; None for anything else
+    (``Action.MANAGE_TRIAL``)."""
+    grant = await access.check(ctx, Action.MANAGE_TRIAL, trial_id=trial_id)
+    return grant.trial if grant is not None else None
 
 
 def not_found(ctx: Context) -> Outbound:

@@ -15,6 +15,8 @@ from locales import Safe, Translator, _
 from storage.importer import ImportResult, import_files
 from storage.importer.schema import BY_KEY, WRITE_ORDER
 
+from . import access
+from .access import Action
 from .context import Context
 from .events import IncomingMedia, Outbound
 from .media import MediaTooLarge
@@ -82,10 +84,11 @@ def report_lines(result: ImportResult, tr: Translator) -> list[str]:
 async def _spreadsheet(ctx: Context, item: IncomingMedia) -> list[Outbound] | None:
     if not is_spreadsheet(item):
         return None
-    person = ctx.person
-    if person is None or "coordinator" not in person.role_names or person.school_id is None:
+    grant = await access.check(ctx, Action.IMPORT)
+    if grant is None or grant.school_id is None:
         return [ctx.say(_("Thank you, but only the school's coordinator can import lists. "
                           "I have not read this file."))]
+    person = grant.person
     limit = ctx.config.max_upload_bytes
     try:
         if item.size is not None and item.size > limit:

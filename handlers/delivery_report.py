@@ -15,7 +15,7 @@ from storage.models import OutboxStatus
 from storage.repos.digest import DigestRepo
 from storage.repos.outbox_report import OutboxReport, Undelivered
 
-from . import agreements, digest, quarterly
+from . import access, agreements, digest, quarterly
 from .context import Context
 from .events import Button, Inbound, Outbound
 from .menu import ROLE_NAMES
@@ -32,16 +32,16 @@ OWN_PURPOSES = {
 }
 
 
-def _school_of_coordinator(ctx: Context) -> int | None:
-    person = ctx.person
-    if person is None or "coordinator" not in person.role_names:
-        return None
-    return person.school_id
+async def _school_of_coordinator(ctx: Context) -> int | None:
+    """The coordinator's school (``Action.DELIVERY_REPORT``: a coordinator sees their own
+    school's people only)."""
+    grant = await access.check(ctx, access.Action.DELIVERY_REPORT)
+    return grant.school_id if grant is not None else None
 
 
 @menu_section("coordinator")
 async def _entry(ctx: Context) -> list[Button]:
-    school_id = _school_of_coordinator(ctx)
+    school_id = await _school_of_coordinator(ctx)
     if school_id is None:
         return []
     count = await OutboxReport(ctx.session).undelivered_count(school_id, ctx.now - PERIOD)
@@ -61,7 +61,7 @@ async def _report_command(ctx: Context, inbound: Inbound, arg: str) -> list[Outb
 
 
 async def report(ctx: Context) -> list[Outbound]:
-    school_id = _school_of_coordinator(ctx)
+    school_id = await _school_of_coordinator(ctx)
     if school_id is None:
         return [ctx.say(_("Only a school coordinator can see delivery problems."))]
     school = await ctx.schools.get(school_id)

@@ -15,10 +15,12 @@ from locales import Safe, _
 from storage.models import Attendance, Participant, Person, Trial, TrialStatus
 from storage.repos.attendance import QUICK_MARKS, AttendanceBook
 
+from . import access
+from .access import Action
 from .context import Context
 from .events import Button, Outbound
 from .routing import callback, int_arg, menu_section, payload
-from .short_card import NOT_ACTIVE, Entry, is_trial_day, roster, trial_as, trial_zone
+from .short_card import NOT_ACTIVE, Entry, is_trial_day, roster, trial_zone
 from .timeline import Recipient, Reminder, reminder
 
 ICONS = {None: "⬜", Attendance.PRESENT: "✅", Attendance.ABSENT: "❌"}
@@ -37,24 +39,26 @@ async def _open(ctx: Context, trial: Trial) -> bool:
 
 
 async def _markable(ctx: Context, trial_id: int | None) -> Trial | list[Outbound]:
-    trial = await trial_as(ctx, trial_id, "escort", "coordinator")
-    if trial is None:
+    grant = await access.check(ctx, Action.ATTENDANCE, trial_id=trial_id)
+    if grant is None or grant.trial is None:
         return [ctx.say(NOT_ACTIVE)]
+    return await _if_open(ctx, grant.trial)
+
+
+async def _if_open(ctx: Context, trial: Trial) -> Trial | list[Outbound]:
     if not await _open(ctx, trial):
         return [ctx.say(_("Attendance is marked on the day of the trial."))]
     return trial
 
 
 async def _participant(ctx: Context, args: list[str]) -> tuple[Participant, Trial] | list[Outbound]:
-    participant_id = int_arg(args, 0)
-    participant = (await AttendanceBook(ctx.session).participant(participant_id)
-                   if participant_id else None)
-    if participant is None:
+    grant = await access.check(ctx, Action.MARK_PUPIL, participant_id=int_arg(args, 0))
+    if grant is None or grant.participant is None or grant.trial is None:
         return [ctx.say(NOT_ACTIVE)]
-    trial = await _markable(ctx, participant.trial_id)
+    trial = await _if_open(ctx, grant.trial)
     if not isinstance(trial, Trial):
         return trial
-    return participant, trial
+    return grant.participant, trial
 
 
 # --- attendance -------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from storage.files import MediaStore
 from storage.models import Person, School, SchoolClass
 from storage.repos.audit import Audit
 
+from . import access
+from .access import Action
 from .context import Context
 from .events import Attachment, Button, Outbound
 from .invites import InviteLine, links
@@ -170,13 +172,12 @@ def _slip(doc: Document, slip: Slip, school: School, expires: datetime,
 
 
 async def coordinator_class(ctx: Context, class_id: int | None) -> SchoolClass | None:
-    """The class if it belongs to the current coordinator's school; None for a forged id."""
-    if class_id is None or ctx.person is None or "coordinator" not in ctx.person.role_names:
+    """The class if it belongs to the current coordinator's school; None for a forged id
+    (``Action.INVITE_CLASS``)."""
+    if class_id is None:
         return None
-    school_class = await ctx.schools.school_class(class_id)
-    if school_class is None or school_class.school_id != ctx.person.school_id:
-        return None
-    return school_class
+    grant = await access.check(ctx, Action.INVITE_CLASS, class_id=class_id)
+    return grant.school_class if grant is not None else None
 
 
 def _not_yours(ctx: Context) -> list[Outbound]:
@@ -191,11 +192,11 @@ async def _invites_entry(ctx: Context) -> list[Button]:
 @callback("ci")
 async def _choose_class(ctx: Context, args: list[str]) -> list[Outbound]:
     """``ci`` lists the classes; ``ci:<class>`` asks what to issue."""
-    if ctx.person is None or "coordinator" not in ctx.person.role_names \
-            or ctx.person.school_id is None:
+    grant = await access.check(ctx, Action.INVITE_CLASS)
+    if grant is None or grant.school_id is None:
         return _not_yours(ctx)
     if not args:
-        classes = await ctx.schools.classes(ctx.person.school_id)
+        classes = await ctx.schools.classes(grant.school_id)
         if not classes:
             return [ctx.say(_("There are no classes yet. Import the school's lists first: "
                               "send me the spreadsheet (XLSX or CSV)."))]

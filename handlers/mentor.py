@@ -14,11 +14,12 @@ from flows.mentor_decline import DECLINE
 from locales import Safe, _, escape
 from storage.models import FlowRun, MentorStatus, Person, RunStatus, Trial, TrialStatus
 
-from . import conversation
+from . import access, conversation
+from .access import Action
 from .context import Context
 from .events import Button, Outbound
 from .routing import callback, int_arg, menu_section, payload
-from .short_card import NOT_ACTIVE, is_trial_day, trial_as, trial_zone
+from .short_card import NOT_ACTIVE, is_trial_day, trial_zone
 from .timeline import Recipient, Reminder, reminder
 
 # How far back the menu looks for trials whose card is still open.
@@ -73,17 +74,18 @@ async def confirmation(ctx: Context, trial: Trial, person: Person, purpose: str 
 @callback("mc")
 async def _show(ctx: Context, args: list[str]) -> list[Outbound]:
     """``mc:<trial id>``: the trial's details and the confirmation buttons."""
-    trial = await trial_as(ctx, int_arg(args, 0), "mentor")
-    if trial is None or ctx.person is None:
+    grant = await access.check(ctx, Action.MENTOR_TRIAL, trial_id=int_arg(args, 0))
+    if grant is None or grant.trial is None or ctx.person is None:
         return [ctx.say(NOT_ACTIVE)]
-    return [await confirmation(ctx, trial, ctx.person)]
+    return [await confirmation(ctx, grant.trial, ctx.person)]
 
 
 async def _answerable(ctx: Context, args: list[str]) -> Trial | list[Outbound]:
     """The mentor's trial whose answer may still change, or the reply refusing it."""
-    trial = await trial_as(ctx, int_arg(args, 0), "mentor")
-    if trial is None:
+    grant = await access.check(ctx, Action.MENTOR_TRIAL, trial_id=int_arg(args, 0))
+    if grant is None or grant.trial is None:
         return [ctx.say(NOT_ACTIVE)]
+    trial = grant.trial
     if ctx.now >= trial.starts_at:
         return [ctx.say(_("The trial has already started, so the answer can no longer be "
                           "changed here. Please call the school coordinator."))]

@@ -30,11 +30,12 @@ from storage.models import (
 )
 from storage.repos.rubric import Rubrics, is_rated
 
-from . import conversation
+from . import access, conversation
+from .access import Action
 from .context import Context
 from .events import Button, Outbound
 from .routing import callback, int_arg, payload
-from .short_card import NOT_ACTIVE, Entry, roster, trial_as
+from .short_card import NOT_ACTIVE, Entry, roster
 from .timeline import Recipient, Reminder, reminder
 
 Answers = dict[str, dict[str, Any]]
@@ -110,9 +111,14 @@ def _has_feedback(answers: Answers) -> bool:
 
 async def _open_trial(ctx: Context, trial_id: int | None) -> Trial | list[Outbound]:
     """The current mentor's trial whose card is open for rating, or the refusal."""
-    trial = await trial_as(ctx, trial_id, "mentor")
-    if trial is None:
+    grant = await access.check(ctx, Action.MENTOR_TRIAL, trial_id=trial_id)
+    if grant is None or grant.trial is None:
         return [ctx.say(NOT_ACTIVE)]
+    return _card_state(ctx, grant.trial)
+
+
+def _card_state(ctx: Context, trial: Trial) -> Trial | list[Outbound]:
+    """The trial if its card is open for rating now, or why not."""
     if ctx.now < trial.starts_at:
         return [ctx.say(_("The rubric opens when the trial starts."))]
     if trial.card_submitted_at is not None:
@@ -122,25 +128,22 @@ async def _open_trial(ctx: Context, trial_id: int | None) -> Trial | list[Outbou
 
 async def _own_run(ctx: Context, run_id: int | None) -> tuple[FlowRun, Trial] | list[Outbound]:
     """A rubric run of the current mentor, about a pupil of their open trial."""
-    run = await ctx.runs.get(run_id) if run_id else None
-    if (run is None or ctx.person is None or run.flow_id != RUBRIC.id
-            or run.person_id != ctx.person.id or run.status == RunStatus.CANCELLED
-            or run.pupil_id is None):
+    grant = await access.check(ctx, Action.RUBRIC_RUN, run_id=run_id)
+    if grant is None or grant.run is None or grant.trial is None:
         return [ctx.say(NOT_ACTIVE)]
-    trial = await _open_trial(ctx, run.trial_id)
+    trial = _card_state(ctx, grant.trial)
     if not isinstance(trial, Trial):
         return trial
-    if await ctx.trials.participant(trial.id, run.pupil_id) is None:
-        return [ctx.say(NOT_ACTIVE)]
-    return run, trial
+    return grant.run, trial
 
 
 @conversation.guard(RUBRIC.id)
 async def _card_open(ctx: Context, run: FlowRun) -> list[Outbound] | None:
     """Every answer to the rubric: still this mentor's trial, card not yet submitted."""
-    trial = await ctx.trials.get(run.trial_id) if run.trial_id else None
-    if trial is None or trial.status == TrialStatus.CANCELLED or trial.mentor_id != run.person_id:
+    grant = await access.check(ctx, Action.MENTOR_TRIAL, trial_id=run.trial_id)
+    if grant is None or grant.trial is None or run.person_id != grant.person.id:
         return [ctx.say(NOT_ACTIVE)]
+    trial = grant.trial
     if trial.card_submitted_at is not None:
         return [ctx.say(SUBMITTED)]
     return None

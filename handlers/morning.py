@@ -18,6 +18,7 @@ from storage.models import Person, School
 from storage.repos.digest import DigestRepo
 from storage.repos.due_work import DueWork
 
+from .access import receives_digest
 from .context import Context
 from .school_time import SchoolTime, parse_hhmm
 
@@ -52,8 +53,9 @@ async def mornings(ctx: Context, key: Key, when: When = every_school_day) -> lis
     staff = await DigestRepo(ctx.session).coordinators_of([s.id for s, _c, _d in schools])
     reachable = await ctx.people.preferred_identities(
         p.id for people in staff.values() for p in people)
+    # The policy's rule for digests (handlers/access.py): the school's own coordinators.
     keys = {(s.id, p.id): key(s, p, today) for s, _c, today in schools
-            for p in staff.get(s.id, []) if p.id in reachable}
+            for p in staff.get(s.id, []) if p.id in reachable and receives_digest(p, s)}
     sent = await DueWork(ctx.session).existing_keys(keys.values())
     found: list[Morning] = []
     for school, clock, today in schools:

@@ -17,13 +17,15 @@ from locales import Safe, Translator, _
 from storage.models import Consent, FlowRun, Person, RunStatus, Trial, TrialStatus
 from storage.repos.consents import Consents, differ
 
-from . import conversation
+from . import access, conversation
+from .access import Action
 from .briefing import TIER_LABELS, briefing_text, load_card, logistics_text, menu_button, when
 from .briefing import safety_text as card_safety_text
 from .context import Context
 from .events import Button, Outbound
 from .routing import callback, int_arg, menu_section, payload
 from .timeline import Recipient, Reminder, per_trial, reminder
+from .withdrawal import stop_processing
 
 # Trials shown in the menu: upcoming ones and those of the last two weeks.
 RECENT = timedelta(days=14)
@@ -36,19 +38,12 @@ def consents(ctx: Context) -> Consents:
 async def family_trial(ctx: Context, trial_id: int | None,
                        pupil_id: int | None) -> tuple[Trial, Person] | None:
     """The trial and the child if the current person is the child's parent and the child is on
-    the trial; None for anything else (another family's child, a forged id, a cancelled trial)."""
-    person = ctx.person
-    if person is None or trial_id is None or pupil_id is None:
+    the trial; None for anything else (another family's child, a forged id, a cancelled trial).
+    The policy decides (``Action.CONSENT``)."""
+    grant = await access.check(ctx, Action.CONSENT, trial_id=trial_id, pupil_id=pupil_id)
+    if grant is None or grant.trial is None or grant.pupil is None:
         return None
-    if "parent" not in person.role_names or not await ctx.people.is_guardian(person.id, pupil_id):
-        return None
-    if await ctx.trials.participant(trial_id, pupil_id) is None:
-        return None
-    trial = await ctx.trials.get(trial_id)
-    pupil = await ctx.people.get(pupil_id)
-    if trial is None or trial.status == TrialStatus.CANCELLED or pupil is None:
-        return None
-    return trial, pupil
+    return grant.trial, grant.pupil
 
 
 def _not_yours(ctx: Context) -> Outbound:
@@ -210,6 +205,7 @@ async def _withdraw(ctx: Context, args: list[str]) -> list[Outbound]:
     if run is not None and run.status == RunStatus.ACTIVE:
         await ctx.runs.cancel(run, ctx.now)
     await _record(ctx, trial, pupil, action="withdrawn", participation="decline")
+    await stop_processing(ctx, trial, pupil)  # at once: questionnaires, messages, files
     out = [ctx.say(_("Done: the consent is withdrawn. {child} will not take part in "
                      "«{trial}»."),
                    child=pupil.full_name, trial=trial.title),

@@ -44,6 +44,8 @@ from storage.repos.consents import Consents
 from storage.repos.portfolio import Answers, Portfolio
 from storage.repos.rubric import RubricCard, Rubrics
 
+from . import access
+from .access import Action
 from .briefing import menu_button
 from .context import Context
 from .due import due_job
@@ -288,16 +290,9 @@ def entry_text(entry: Entry, tr: Translator) -> Safe:
 
 async def family_pupil(ctx: Context, pupil_id: int | None) -> Person | None:
     """The pupil if the current person is that pupil or one of their parents; else None
-    (another family's child, a mentor, a forged id)."""
-    person = ctx.person
-    if person is None or pupil_id is None:
-        return None
-    own = person.id == pupil_id and "pupil" in person.role_names
-    parent = "parent" in person.role_names and await ctx.people.is_guardian(person.id, pupil_id)
-    if not (own or parent):
-        return None
-    pupil = await ctx.people.get(pupil_id)
-    return pupil if pupil is not None and pupil.anonymised_at is None else None
+    (another family's child, a mentor, a forged id): ``Action.PORTFOLIO``."""
+    grant = await access.check(ctx, Action.PORTFOLIO, pupil_id=pupil_id)
+    return grant.pupil if grant is not None else None
 
 
 def _not_yours(ctx: Context) -> Outbound:

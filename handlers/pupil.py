@@ -27,7 +27,8 @@ from storage.models import (
 )
 from storage.repos.consents import Consents
 
-from . import conversation
+from . import access, conversation
+from .access import Action
 from .context import Context
 from .events import Button, Outbound
 from .media import media_rule
@@ -40,13 +41,10 @@ REFLECTION_WINDOW = timedelta(days=14)
 
 
 async def trial_of_pupil(ctx: Context, trial_id: int | None) -> Trial | None:
-    """The trial if the current person takes part in it, else None (never another's)."""
-    if trial_id is None or ctx.person is None:
-        return None
-    if await ctx.trials.participant(trial_id, ctx.person.id) is None:
-        return None
-    trial = await ctx.trials.get(trial_id)
-    return trial if trial and trial.status != "cancelled" else None
+    """The trial if the current person takes part in it, else None (never another's; the
+    policy decides, ``Action.PUPIL_TRIAL``)."""
+    grant = await access.check(ctx, Action.PUPIL_TRIAL, trial_id=trial_id)
+    return grant.trial if grant is not None else None
 
 
 async def before_is_open(ctx: Context, trial: Trial) -> bool:

@@ -11,6 +11,8 @@ from storage.files import MediaStore
 from storage.repos.audit import Audit
 from storage.repos.journal import Journal
 
+from . import access
+from .access import Action
 from .context import Context
 from .events import Attachment, Button, Outbound
 from .reports import regional_cells, regional_charts, regional_csv, school_year
@@ -24,9 +26,10 @@ async def _analytics_entry(ctx: Context) -> list[Button]:
 
 @callback("rg")
 async def _analytics(ctx: Context, args: list[str]) -> list[Outbound]:
-    person = ctx.person
-    if person is None or "regional" not in person.role_names:
+    grant = await access.check(ctx, Action.REGIONAL_FIGURES)
+    if grant is None:
         return [ctx.say(_("This button is no longer active."))]
+    person = grant.person
     since, until = school_year(ctx.now, ctx.config.timezone)
     journal = Journal(ctx.session)
     cells = regional_cells(await journal.facts(await journal.trials(None, since, until)), ctx.now)

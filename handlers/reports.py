@@ -34,6 +34,8 @@ from storage.models import Person, SchoolClass
 from storage.repos.audit import Audit
 from storage.repos.journal import Journal, TrialFacts
 
+from . import access
+from .access import Action
 from .context import Context
 from .events import Attachment, Button, Outbound
 from .journal import (
@@ -502,13 +504,6 @@ async def school_journal(ctx: Context, school_id: int, since: datetime | None,
     return [entry(f, ctx.now, tr) for f in facts]
 
 
-def _coordinator(ctx: Context) -> Person | None:
-    person = ctx.person
-    if person is None or "coordinator" not in person.role_names or person.school_id is None:
-        return None
-    return person
-
-
 def _document(ctx: Context, data: bytes, mime: str, name: str, caption: str) -> Outbound:
     from storage.files import MediaStore
 
@@ -530,10 +525,10 @@ async def _reports_entry(ctx: Context) -> list[Button]:
 async def _reports(ctx: Context, args: list[str]) -> list[Outbound]:
     """``xp`` the choices; ``xp:j:x|c`` the journal; ``xp:g`` the targets; ``xp:t[:id]`` a
     trial's report."""
-    person = _coordinator(ctx)
-    if person is None or person.school_id is None:
+    grant = await access.check(ctx, Action.EXPORT)
+    if grant is None or grant.school_id is None:
         return [ctx.say(_("This button is no longer active."))]
-    school_id = person.school_id
+    person, school_id = grant.person, grant.school_id
     tr = ctx.tr
     kind = args[0] if args else ""
     if kind == "":
@@ -571,9 +566,10 @@ async def _reports(ctx: Context, args: list[str]) -> list[Outbound]:
                            payload("xp", "t", t.id))] for t in trials]
         return [ctx.say(_("Which trial?"), buttons)]
     if kind == "t":
-        trial = await Journal(ctx.session).trial(int_arg(args, 1) or 0)
-        if trial is None or trial.school_id != school_id:
+        found = await access.check(ctx, Action.EXPORT, trial_id=int_arg(args, 1))
+        if found is None or found.trial is None:
             return [ctx.say(_("This button is no longer active."))]
+        trial = found.trial
         facts = (await Journal(ctx.session).facts([trial]))[0]
         await audit.record(person.id, "export.trial", f"trial:{trial.id}", ctx.now, via="chat")
         return [_document(ctx, trial_report_pdf(facts, ctx.now, tr), "application/pdf",

@@ -26,6 +26,8 @@ from storage.models import (
 from storage.repos.audit import Audit
 from storage.repos.consents import Consents
 
+from . import access
+from .access import Action, plays
 from .context import Context
 from .events import Outbound
 from .routing import callback, int_arg
@@ -34,25 +36,8 @@ from .timeline import Recipient, Reminder, reminder
 NOT_ACTIVE = _("This button is no longer active.")
 
 
-# --- who may see what -------------------------------------------------------------------
-
-# The people a trial names, by the part they play in it.
-TRIAL_ROLES = {"mentor": "mentor_id", "escort": "escort_id", "coordinator": "coordinator_id"}
-
-
-def plays(trial: Trial, person_id: int, *parts: str) -> bool:
-    return any(getattr(trial, TRIAL_ROLES[p]) == person_id for p in parts)
-
-
-async def trial_as(ctx: Context, trial_id: int | None, *parts: str) -> Trial | None:
-    """The trial if the current person is its mentor / escort / coordinator (as ``parts``
-    allow) and it is not cancelled; None for anything else, forged ids included."""
-    if trial_id is None or ctx.person is None:
-        return None
-    trial = await ctx.trials.get(trial_id)
-    if trial is None or trial.status == TrialStatus.CANCELLED:
-        return None
-    return trial if plays(trial, ctx.person.id, *parts) else None
+# Who may see the card and the roster is the policy's (handlers/access.py): the trial's
+# mentor, escort and coordinator (``Action.SHORT_CARD``).
 
 
 async def trial_zone(ctx: Context, trial: Trial) -> ZoneInfo:
@@ -164,9 +149,10 @@ def _name(person: Person | None) -> str:
 async def _show_card(ctx: Context, args: list[str]) -> list[Outbound]:
     """``sc:<trial id>``: the short card, for the trial's mentor and escort on the day (and
     for its coordinator at any time)."""
-    trial = await trial_as(ctx, int_arg(args, 0), "mentor", "escort", "coordinator")
-    if trial is None or ctx.person is None:
+    grant = await access.check(ctx, Action.SHORT_CARD, trial_id=int_arg(args, 0))
+    if grant is None or grant.trial is None or ctx.person is None:
         return [ctx.say(NOT_ACTIVE)]
+    trial = grant.trial
     if not plays(trial, ctx.person.id, "coordinator") and not await is_trial_day(ctx, trial):
         return [ctx.say(_("The short card is available on the day of the trial."))]
     return [await short_card(ctx, trial, ctx.person)]

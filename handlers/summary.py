@@ -31,9 +31,10 @@ from storage.models import FlowRun, Media, Person, PhotoTier, Summary, Trial, Tr
 from storage.repos.audit import Audit
 from storage.repos.portfolio import Answers, Portfolio
 from storage.repos.rubric import RubricCard, Rubrics
-from storage.repos.summaries import APPROVED, DRAFT, SENT, Summaries
+from storage.repos.summaries import APPROVED, DRAFT, Summaries
 
-from . import conversation
+from . import access, conversation
+from .access import Action
 from .briefing import TrialCard, load_card, menu_button, when
 from .context import Context
 from .due import due_job
@@ -381,16 +382,12 @@ async def _due(ctx: Context) -> list[Outbound]:
 
 async def approvable(ctx: Context, summary_id: int | None) -> Facts | None:
     """The summary if the current person may approve it (the trial's escort or coordinator,
-    or the class teacher of the pupil's class); None for anyone else or a forged id."""
-    summary = await Summaries(ctx.session).get(summary_id) if summary_id else None
-    if summary is None or ctx.person is None:
+    or the class teacher of the pupil's class: ``Action.APPROVE_SUMMARY``); None for anyone
+    else or a forged id."""
+    grant = await access.check(ctx, Action.APPROVE_SUMMARY, summary_id=summary_id)
+    if grant is None or grant.summary is None:
         return None
-    f = await load(ctx, summary)
-    if f is None:
-        return None
-    allowed = {f.trial.escort_id, f.trial.coordinator_id,
-               await Summaries(ctx.session).class_teacher(f.pupil.class_id)}
-    return f if ctx.person.id in allowed else None
+    return await load(ctx, grant.summary)
 
 
 NOT_ACTIVE = _("This button is no longer active.")
@@ -511,14 +508,18 @@ async def _coordinator_menu(ctx: Context) -> list[Button]:
 # --- the family: read it again, choose a next step ----------------------------------------------
 
 
-async def family_summary(ctx: Context, summary: Summary | None) -> Facts | None:
-    """The sent summary if the current person is a parent of its pupil; else None."""
-    person = ctx.person
-    if (summary is None or person is None or summary.status != SENT
-            or "parent" not in person.role_names
-            or not await ctx.people.is_guardian(person.id, summary.pupil_id)):
+async def family_summary(ctx: Context, summary_id: int | None = None,
+                         trial_id: int | None = None,
+                         pupil_id: int | None = None) -> Facts | None:
+    """The sent summary (by its id, or by trial and pupil) if the current person is a parent
+    of its pupil (``Action.FAMILY_SUMMARY``); else None."""
+    if summary_id is None and (trial_id is None or pupil_id is None):
         return None
-    return await load(ctx, summary)
+    grant = await access.check(ctx, Action.FAMILY_SUMMARY, summary_id=summary_id,
+                               trial_id=trial_id, pupil_id=pupil_id)
+    if grant is None or grant.summary is None:
+        return None
+    return await load(ctx, grant.summary)
 
 
 def _not_yours(ctx: Context) -> Outbound:
@@ -547,10 +548,7 @@ async def _parent_menu(ctx: Context) -> list[Button]:
 @callback("gv")
 async def _view(ctx: Context, args: list[str]) -> list[Outbound]:
     """``gv:<trial id>:<pupil id>``: the summary again, with the photos and the PDF."""
-    trial_id, pupil_id = int_arg(args, 0), int_arg(args, 1)
-    summary = (await Summaries(ctx.session).of(trial_id, pupil_id)
-               if trial_id and pupil_id else None)
-    f = await family_summary(ctx, summary)
+    f = await family_summary(ctx, trial_id=int_arg(args, 0), pupil_id=int_arg(args, 1))
     if f is None or ctx.person is None:
         return [_not_yours(ctx)]
     message = family_message(ctx, f, ctx.person)
@@ -562,9 +560,7 @@ async def _view(ctx: Context, args: list[str]) -> list[Outbound]:
 @callback("gn")
 async def _choose(ctx: Context, args: list[str]) -> list[Outbound]:
     """``gn:<summary id>:<option>``: the family's next step; the coordinator is told."""
-    summary_id = int_arg(args, 0)
-    summary = await Summaries(ctx.session).get(summary_id) if summary_id else None
-    f = await family_summary(ctx, summary)
+    f = await family_summary(ctx, summary_id=int_arg(args, 0))
     value = args[1] if len(args) > 1 else ""
     if f is None or ctx.person is None:
         return [_not_yours(ctx)]
