@@ -38,6 +38,9 @@ FEATURES = (
     "trial_setup",
     "trial_changes",
     "trial_status",
+    "mydata",
+    "deletion",
+    "retention",
 )
 for _feature in FEATURES:
     importlib.import_module(f"{__package__}.{_feature}")

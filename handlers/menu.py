@@ -7,7 +7,7 @@ from locales import Safe, _
 from .context import Context
 from .events import Button, Inbound, Outbound
 from .onboarding import ask_language
-from .routing import MENU_SECTIONS, ROLE_ORDER, callback, command
+from .routing import EVERYONE, MENU_SECTIONS, ROLE_ORDER, callback, command
 
 ROLE_NAMES = {
     "coordinator": _("School coordinator"),
@@ -32,6 +32,8 @@ async def menu(ctx: Context) -> Outbound:
     if not rows:
         text = ctx.tr(_("Menu ({roles}). Nothing needs your attention right now."),
                       roles=Safe(names))
+    for provider in MENU_SECTIONS.get(EVERYONE, []):  # last, under the roles' sections
+        rows.extend([b] for b in await provider(ctx))
     return Outbound(text=text, person_id=ctx.person.id, buttons=rows)
 
 
@@ -74,4 +76,6 @@ async def _help(ctx: Context, inbound: Inbound, arg: str) -> list[Outbound]:
     lines.append(tr(_(
         "Commands:\n/menu — what you can do now\n/language — change the language\n"
         "/back — go back one question\n/skip — skip an optional question\n/help — this help")))
+    lines.append(tr(_("/mydata — everything Synaq holds about you, as a file\n/forgetme — ask "
+                      "for your data to be deleted")))
     return [Outbound(text=Safe("\n\n".join(lines)), person_id=ctx.person.id)]

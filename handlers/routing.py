@@ -26,6 +26,8 @@ FILE_HANDLERS: list[FileHandler] = []
 
 # The order in which a person holding several roles sees their menu sections.
 ROLE_ORDER = ("coordinator", "teacher", "mentor", "parent", "pupil", "regional")
+# ``menu_section(EVERYONE)``: an entry every person's menu ends with (their data).
+EVERYONE = "*"
 
 
 def callback(prefix: str) -> Callable[[CallbackHandler], CallbackHandler]:

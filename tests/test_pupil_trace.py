@@ -103,4 +103,4 @@ async def test_trace_reminder_timing_and_recipients(h, demo):
         (demo.id(ARUZHAN), demo.id(ARUZHAN))]
     assert madina.last.labels == ["📝 After the trial: Электромонтер: қарапайым электр тізбегін "
                                   "жинау", "💭 A day later: Электромонтер: қарапайым электр "
-                                  "тізбегін жинау"]
+                                  "тізбегін жинау", "🔐 My data"]
