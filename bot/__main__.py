@@ -69,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     tick.add_argument("--now", type=parse_now, help="ISO-8601 moment, e.g. 2026-11-27T08:00+05:00")
     tick.add_argument("--no-send", action="store_true", help="queue only, do not deliver")
 
+    backup = sub.add_parser("backup", help="write the database and the media folder to one "
+                                           "file (README, Backups)")
+    backup.add_argument("--out", type=Path, metavar="FILE",
+                        help="where to write it (default: synaq-backup-<time>.tar.gz here)")
+    restore = sub.add_parser("restore", help="put a backup back: the database and the media "
+                                             "folder (stop the service first)")
+    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument("--yes", action="store_true",
+                         help="really replace the current database and media folder")
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="db_command")
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -84,9 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aiogram logs each update's handling at INFO; that is noise for a school server.
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # No message texts or phone numbers in the logs; aiogram's and twilio's INFO lines are
+    # noise for a school server (bot/log_filter.py).
+    from .log_filter import install
+
+    install()
     return asyncio.run(_dispatch(args, settings))
 
 
@@ -97,6 +109,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         await upgrade(settings.database_url)
         print("database is up to date")
         return 0
+    if args.command in ("backup", "restore"):
+        return await _backup(args, settings)
     if args.command == "run":
         from .app import run_service
 
@@ -126,6 +140,30 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await runtime.close()
     return 2
+
+
+async def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from .backup import BackupError, run_backup, run_restore
+
+    now = datetime.now(UTC)
+    try:
+        if args.command == "backup":
+            done = await run_backup(settings, args.out, now)
+            print(f"backup written to {done.path} ({done.backend} database, "
+                  f"{done.media_files} media files, {done.bytes} bytes)")
+            return 0
+        if not args.yes:
+            print(f"synaq restore: this replaces the database ({settings.database_url.split('://')[0]}) "
+                  f"and the media folder {settings.media_dir} with the backup's; stop the "
+                  "service, then run again with --yes", file=sys.stderr)
+            return 2
+        done = await run_restore(settings, args.file, now)
+    except BackupError as exc:
+        print(f"synaq {args.command}: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {done.path}: {done.backend} database and {done.media_files} media files; "
+          "migrations applied")
+    return 0
 
 
 async def _demo(runtime: object) -> int:
