@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.context import Config
@@ -107,6 +107,18 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _webhook_secret(self) -> Settings:
+        """A webhook without its secret would take updates from anyone who finds the URL."""
+        if self.telegram_webhook_url:
+            secret = self.telegram_webhook_secret
+            if secret is None:
+                raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (Telegram "
+                                 "sends it with every update; nothing else is accepted)")
+            if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret.get_secret_value()):
+                raise ValueError("TELEGRAM_WEBHOOK_SECRET must be 16–256 letters, digits, _ or -")
+        return self
 
     @property
     def telegram_enabled(self) -> bool:

@@ -292,13 +292,14 @@ async def _carry_out(ctx: Context) -> list[Outbound]:
         if subject is None or subject.anonymised_at is not None:
             await repo.done(request, ctx.now, {})
             continue
+        unanswered = request.status == PENDING
         out += await _told(ctx, request, subject)
         erased = await repo.erase(subject, ctx.now, PLACEHOLDER)
         unlink_after_commit(ctx, erased.files)
         await repo.done(request, ctx.now, erased.counts)
         await Audit(ctx.session).record(request.decided_by, "deletion.done",
                                         f"person:{subject.id}", ctx.now, request=request.id,
-                                        unanswered=request.status == PENDING, **erased.counts)
+                                        unanswered=unanswered, **erased.counts)
     return out
 
 

@@ -82,13 +82,18 @@ def person_file(held: Held, names: dict[int, str], about_child: bool = False) ->
             "answers": ("about another person: not included" if about_other
                         else held.answers.get(run.id, {})),
         })
+    own_trials = {t.id for _part, t in held.participations}
     messages = []
     for row in held.messages:
         if row.person_id == p.id:
             to = "you"
         else:
+            # To a parent about this child: the timeline's key names the child; a message
+            # without one counts when it is about one of the child's trials.
             key = parse_key(row.dedup_key or "")
-            if row.person_id not in guardians or key is None or key.recipient.pupil_id != p.id:
+            about = (key.recipient.pupil_id == p.id if key is not None
+                     else row.trial_id in own_trials)
+            if row.person_id not in guardians or not about:
                 continue
             to = "your parent"
         messages.append({"to": to, "purpose": row.purpose, "channel": row.channel,
