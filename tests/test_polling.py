@@ -140,6 +140,11 @@ async def test_killed_in_the_middle_of_a_batch_nothing_is_lost_or_done_twice(h, 
         async with h.db() as session:
             return len(list(await session.scalars(select(ProcessedInbound.external_id))))
 
+    async def queued() -> int:
+        async with h.db() as session:
+            return len(list(await session.scalars(
+                select(Outbox.id).where(Outbox.status == "queued"))))
+
     total = len(STEPS) * len(users.chats)
     service = await start()
     try:
@@ -155,10 +160,14 @@ async def test_killed_in_the_middle_of_a_batch_nothing_is_lost_or_done_twice(h, 
         await service.wait()
         assert await stored() < total, "the kill came in the middle of the batch"
         service = await start()
-        for _ in range(600):
+        settled = False
+        for _ in range(1200):
             await asyncio.sleep(0.1)
-            if await stored() == total and not fake.pending_updates():
+            if (await stored() == total and not fake.pending_updates()
+                    and not await queued()):
+                settled = True
                 break
+        assert settled, f"{await stored()} of {total} handled, {await queued()} queued"
     finally:
         if service.returncode is None:
             service.send_signal(signal.SIGTERM)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Consent
@@ -32,6 +32,13 @@ def differ(a: Consent, b: Consent) -> bool:
     return a.participation == "agree" and a.photo_tier != b.photo_tier
 
 
+# Built once: read on every reflection answer (building it anew cost as much as running it).
+_CURRENT = (select(Consent)
+            .where(Consent.trial_id == bindparam("trial_id"),
+                   Consent.pupil_id == bindparam("pupil_id"))
+            .order_by(Consent.created_at.desc(), Consent.id.desc()).limit(1))
+
+
 class Consents:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -52,10 +59,7 @@ class Consents:
         return row
 
     async def current(self, trial_id: int, pupil_id: int) -> Consent | None:
-        return await self.session.scalar(
-            select(Consent).where(Consent.trial_id == trial_id, Consent.pupil_id == pupil_id)
-            .order_by(Consent.created_at.desc(), Consent.id.desc()).limit(1)
-        )
+        return await self.session.scalar(_CURRENT, {"trial_id": trial_id, "pupil_id": pupil_id})
 
     async def current_for_trial(self, trial_id: int) -> dict[int, Consent]:
         """pupil id → current decision, for every pupil of the trial who has one."""

@@ -5,13 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Answer, FlowRun, RunStatus
 
 from .upsert import upsert
+
+# Built once: these run on every answer (building them anew cost as much as running them).
+_ACTIVE_FOR = (select(FlowRun)
+               .where(FlowRun.person_id == bindparam("person_id"),
+                      FlowRun.status == RunStatus.ACTIVE)
+               .order_by(FlowRun.updated_at.desc(), FlowRun.id.desc()))
+_ANSWERS = select(Answer).where(Answer.run_id == bindparam("run_id"))
+_MOVE = (update(FlowRun)
+         .where(FlowRun.id == bindparam("run_id"), FlowRun.version == bindparam("seen"))
+         .values(step_id=bindparam("step_id"), history=bindparam("history"),
+                 version=bindparam("version"), updated_at=bindparam("now"),
+                 status=bindparam("status"), completed_at=bindparam("completed_at"))
+         .execution_options(synchronize_session=False))
 
 
 class FlowRuns:
@@ -23,12 +36,7 @@ class FlowRuns:
 
     async def active_for(self, person_id: int) -> list[FlowRun]:
         """The person's open runs, the most recently touched first."""
-        rows = await self.session.scalars(
-            select(FlowRun)
-            .where(FlowRun.person_id == person_id, FlowRun.status == RunStatus.ACTIVE)
-            .order_by(FlowRun.updated_at.desc(), FlowRun.id.desc())
-        )
-        return list(rows)
+        return list(await self.session.scalars(_ACTIVE_FOR, {"person_id": person_id}))
 
     async def latest(
         self, person_id: int, flow_id: str, trial_id: int | None = None,
@@ -66,15 +74,10 @@ class FlowRuns:
         The version check makes two deliveries racing for one step (two taps, two workers)
         end with one winner; the loser sees ``False`` and treats its input as stale.
         """
-        result = await self.session.execute(
-            update(FlowRun)
-            .where(FlowRun.id == run.id, FlowRun.version == run.version)
-            .values(
-                step_id=step_id, history=history, version=run.version + 1, updated_at=now,
-                status=status, completed_at=now if status == RunStatus.COMPLETED else None,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        result = await self.session.execute(_MOVE, {
+            "run_id": run.id, "seen": run.version, "step_id": step_id, "history": history,
+            "version": run.version + 1, "now": now, "status": str(status),
+            "completed_at": now if status == RunStatus.COMPLETED else None})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
         # The row now holds exactly these values: record them without reading it back.
@@ -92,7 +95,7 @@ class FlowRuns:
         await self.session.flush()
 
     async def answers(self, run_id: int) -> dict[str, dict[str, Any]]:
-        rows = await self.session.scalars(select(Answer).where(Answer.run_id == run_id))
+        rows = await self.session.scalars(_ANSWERS, {"run_id": run_id})
         return {a.step_id: a.value for a in rows}
 
     async def answers_of(self, run_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
@@ -108,9 +111,8 @@ class FlowRuns:
     ) -> None:
         """Store (or replace, after "back") the answer to one step, in one statement."""
         await self.session.execute(
-            upsert(self.session, Answer, ["run_id", "step_id"], ["value", "answered_at"]).values(
-                run_id=run_id, step_id=step_id, value=value, answered_at=now)
-        )
+            upsert(self.session, Answer, ["run_id", "step_id"], ["value", "answered_at"]),
+            {"run_id": run_id, "step_id": step_id, "value": value, "answered_at": now})
 
     async def drop_answers(self, run_id: int, step_ids: list[str]) -> None:
         if step_ids:

@@ -22,9 +22,8 @@ class InboundLog:
         """Record an inbound id; False if it was handled before (or is being handled now —
         on PostgreSQL the second transaction waits for the first and then sees the row)."""
         result = await self.session.execute(
-            insert_ignore(self.session, ProcessedInbound).values(
-                channel=channel, external_id=external_id, received_at=now)
-        )
+            insert_ignore(self.session, ProcessedInbound),
+            {"channel": channel, "external_id": external_id, "received_at": now})
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def forget_before(self, cutoff: datetime) -> int:
@@ -43,14 +42,11 @@ class OutboxRepo:
         trial_id: int | None = None, not_before: datetime | None = None,
     ) -> bool:
         """Queue a message; False when ``dedup_key`` was queued before (nothing is added)."""
-        result = await self.session.execute(
-            insert_ignore(self.session, Outbox).values(
-                person_id=person_id, channel=channel, address=address, purpose=purpose,
-                payload=payload, dedup_key=dedup_key, trial_id=trial_id,
-                status=OutboxStatus.QUEUED, attempts=0, not_before=not_before or now,
-                created_at=now,
-            )
-        )
+        result = await self.session.execute(insert_ignore(self.session, Outbox), {
+            "person_id": person_id, "channel": channel, "address": address,
+            "purpose": purpose, "payload": payload, "dedup_key": dedup_key,
+            "trial_id": trial_id, "status": str(OutboxStatus.QUEUED), "attempts": 0,
+            "not_before": not_before or now, "created_at": now})
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def claim(

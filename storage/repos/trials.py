@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Participant, Partner, Site, Trial, TrialStatus
+
+# Built once: read on every reflection answer (building it anew cost as much as running it).
+_PARTICIPANT = select(Participant).where(Participant.trial_id == bindparam("trial_id"),
+                                         Participant.pupil_id == bindparam("pupil_id"))
 
 
 class Trials:
@@ -38,9 +42,7 @@ class Trials:
 
     async def participant(self, trial_id: int, pupil_id: int) -> Participant | None:
         return await self.session.scalar(
-            select(Participant).where(
-                Participant.trial_id == trial_id, Participant.pupil_id == pupil_id)
-        )
+            _PARTICIPANT, {"trial_id": trial_id, "pupil_id": pupil_id})
 
     async def participants(self, trial_id: int) -> list[Participant]:
         return list(await self.session.scalars(

@@ -8,16 +8,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def _table(model: Any) -> Any:
+    """The model's table: a plain (Core) INSERT skips the ORM's bulk-insert bookkeeping,
+    which nothing here needs and which cost more than the statement itself."""
+    return getattr(model, "__table__", model)
+
+
 def insert_ignore(session: AsyncSession, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing()
+    return module.insert(_table(table)).on_conflict_do_nothing()
 
 
 def upsert(session: AsyncSession, table: Any, keys: list[str], update: list[str]) -> Any:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET the ``update`` columns to the new values."""
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table)
+    statement = module.insert(_table(table))
     return statement.on_conflict_do_update(
         index_elements=keys, set_={c: statement.excluded[c] for c in update})
