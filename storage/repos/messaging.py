@@ -32,6 +32,9 @@ class InboundLog:
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
+_CLAIMS: dict[tuple[Any, ...], Any] = {}
+
+
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -60,25 +63,33 @@ class OutboxRepo:
         retry, so that each chat receives its messages in order. (A message still marked as
         being sent does not hold the chat up: after a crash it may stay so for minutes.)
         """
-        earlier = aliased(Outbox)
-        blocked = exists().where(
-            earlier.channel == Outbox.channel, earlier.address == Outbox.address,
-            earlier.id < Outbox.id, earlier.status == OutboxStatus.QUEUED,
-            earlier.error.is_not(None),
-        )
-        due = (
-            select(Outbox.id)
-            .where(Outbox.status == OutboxStatus.QUEUED, Outbox.not_before <= now,
-                   Outbox.channel.in_(channels), ~blocked)
-            .order_by(Outbox.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=Outbox)
-        )
+        shape = (tuple(channels), limit, address is not None, purposes)
+        due = _CLAIMS.get(shape)
+        if due is None:  # built once per shape: a sender claims many times a second
+            earlier = aliased(Outbox)
+            blocked = exists().where(
+                earlier.channel == Outbox.channel, earlier.address == Outbox.address,
+                earlier.id < Outbox.id, earlier.status == OutboxStatus.QUEUED,
+                earlier.error.is_not(None),
+            )
+            due = (
+                select(Outbox.id)
+                .where(Outbox.status == OutboxStatus.QUEUED,
+                       Outbox.not_before <= bindparam("now"),
+                       Outbox.channel.in_(channels), ~blocked)
+                .order_by(Outbox.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=Outbox)
+            )
+            if address is not None:
+                due = due.where(Outbox.address == bindparam("address"))
+            if purposes is not None:
+                due = due.where(Outbox.purpose.in_(purposes))
+            _CLAIMS[shape] = due
+        params: dict[str, Any] = {"now": now}
         if address is not None:
-            due = due.where(Outbox.address == address)
-        if purposes is not None:
-            due = due.where(Outbox.purpose.in_(purposes))
-        ids = list(await self.session.scalars(due))
+            params["address"] = address
+        ids = list(await self.session.scalars(due, params))
         if not ids:
             return []
         await self.session.execute(

@@ -14,16 +14,27 @@ def _table(model: Any) -> Any:
     return getattr(model, "__table__", model)
 
 
+# Statements built once per backend and table: building an ON CONFLICT statement (its
+# EXCLUDED alias above all) cost more than running it.
+_BUILT: dict[tuple[Any, ...], Any] = {}
+
+
 def insert_ignore(session: AsyncSession, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(_table(table)).on_conflict_do_nothing()
+    key = ("ignore", dialect, table)
+    if key not in _BUILT:
+        module = postgresql if dialect == "postgresql" else sqlite
+        _BUILT[key] = module.insert(_table(table)).on_conflict_do_nothing()
+    return _BUILT[key]
 
 
 def upsert(session: AsyncSession, table: Any, keys: list[str], update: list[str]) -> Any:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET the ``update`` columns to the new values."""
     dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(_table(table))
-    return statement.on_conflict_do_update(
-        index_elements=keys, set_={c: statement.excluded[c] for c in update})
+    key = ("upsert", dialect, table, tuple(keys), tuple(update))
+    if key not in _BUILT:
+        module = postgresql if dialect == "postgresql" else sqlite
+        statement = module.insert(_table(table))
+        _BUILT[key] = statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in update})
+    return _BUILT[key]
