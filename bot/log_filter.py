@@ -33,7 +33,7 @@ _FIELDS = re.compile(
     r"(?P<name>\b(?:text|caption|first_name|last_name|username|phone_number|full_name|"
     r"Body|From|To|input_value|address|medical_note|personal_line)\b)"
     r"(?P<sep>\s*[=:]\s*)"
-    r"(?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\{[^{}]*\}|[^\s,;)\]}]+)")
+    r"(?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\{[^{}]*\}|[^\s,;&)\]}]+)")
 _JSON_FIELDS = re.compile(
     r"(?P<name>\"(?:text|caption|first_name|last_name|username|phone_number|Body|"
     r"address)\")(?P<sep>\s*:\s*)(?P<value>\"(?:[^\"\\]|\\.)*\")")
