@@ -118,6 +118,7 @@ async def run_invites(runtime: Any, args: argparse.Namespace) -> int:
     from handlers.context import Context
     from handlers.invite_sheet import issue_for_class, save_qr_pictures, sheet_pdf
     from handlers.invites import issue_for_pending
+    from storage.repos.audit import Audit
 
     if args.pdf and not args.class_name:
         print("synaq invites: --pdf needs --class NAME (one sheet per class)", file=sys.stderr)
@@ -133,6 +134,8 @@ async def run_invites(runtime: Any, args: argparse.Namespace) -> int:
             school, school_class = found
             slips = await issue_for_class(ctx, school, school_class)
             lines = [s.line for s in slips]
+            await Audit(session).record(None, "invites.issue", f"class:{school_class.id}", now,
+                                        count=len(slips), via="cli")
             if args.pdf:
                 args.pdf.parent.mkdir(parents=True, exist_ok=True)
                 args.pdf.write_bytes(sheet_pdf(school, school_class, slips, now,

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
 from storage.models import Person
+from storage.repos.audit import Audit
 
 from .context import Context
 from .routing import ROLE_ORDER
@@ -40,9 +41,12 @@ def links(ctx: Context, code: str) -> tuple[str | None, str | None]:
 
 async def issue_for_pending(ctx: Context, school_id: int | None = None,
                             role: str | None = None) -> list[InviteLine]:
-    """A fresh code for everyone who has not joined yet (earlier codes stop working)."""
+    """A fresh code for everyone who has not joined yet (earlier codes stop working);
+    recorded in the audit log (the command line's admin action: no person acts)."""
     people = [p for p in await ctx.people.not_joined(school_id)
               if role is None or role in p.role_names]
+    await Audit(ctx.session).record(None, "invites.issue", f"school:{school_id or 'all'}",
+                                    ctx.now, count=len(people), role=role, via="cli")
     lines = []
     for person in people:
         main = role or primary_role(person)
