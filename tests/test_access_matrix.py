@@ -22,7 +22,7 @@ from storage.repos.summaries import Summaries
 from storage.repos.trials import Trials
 
 from .demo_school import COORDINATOR, MENTOR, PARENTS, PUPILS, TEACHER
-from .robust_support import press, snapshot
+from .robustness.support import figure, press, snapshot
 
 SAULE, MARAT, _KAIRAT = PARENTS
 ARUZHAN, DIAS, _MADINA = PUPILS
@@ -137,8 +137,8 @@ async def test_every_role_against_every_action_through_the_policy(h, demo):
                 refused += grant is None
     assert not wrong, wrong
     assert allowed == sum(len(who) for *_x, who in MATRIX)
-    print(f"\nFIGURES access matrix: {len(PERSONAS)} personas × {len(MATRIX)} actions = "
-          f"{len(PERSONAS) * len(MATRIX)} decisions ({allowed} allowed, {refused} refused)")
+    figure(f"access matrix: {len(PERSONAS)} personas × {len(MATRIX)} actions = "
+           f"{len(PERSONAS) * len(MATRIX)} decisions ({allowed} allowed, {refused} refused)")
 
 
 async def test_forged_and_missing_ids_are_refused_for_everyone(h, demo):
@@ -241,5 +241,5 @@ async def test_a_representative_set_through_the_dispatcher(h, demo):
     async with h.db() as s:
         requests = await s.scalar(select(func.count()).select_from(DeletionRequest))
     assert requests == 1  # the arranged one: the parent was told it is recorded already
-    print(f"\nFIGURES access through the dispatcher: {len(BUTTONS)} buttons × "
-          f"{len(users)} personas = {checked} presses")
+    figure(f"access through the dispatcher: {len(BUTTONS)} buttons × "
+           f"{len(users)} personas = {checked} presses")

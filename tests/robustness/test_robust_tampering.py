@@ -29,10 +29,10 @@ from storage.repos.privacy import PrivacyRepo
 from storage.repos.schools import Schools
 from storage.repos.summaries import Summaries
 
-from .demo_school import COORDINATOR, MENTOR, PARENTS, PUPILS, TEACHER
-from .fake_telegram import FakeTelegram
-from .robust_support import press, snapshot
-from .whatsapp_harness import whatsapp
+from ..demo_school import COORDINATOR, MENTOR, PARENTS, PUPILS, TEACHER
+from ..fake_telegram import FakeTelegram
+from ..whatsapp_harness import whatsapp
+from .support import figure, press, snapshot
 
 SAULE, MARAT, _KAIRAT = PARENTS
 ARUZHAN, DIAS, _MADINA = PUPILS
@@ -150,9 +150,9 @@ async def test_every_tampering_attempt_is_refused_and_changes_nothing(h, demo, w
         by_category[name] = await attempts
         tried += by_category[name]
     assert tried >= 50
-    print(f"\nFIGURES tampering attempts: {tried} tried, {tried} refused with nothing changed "
-          f"({', '.join(f'{k} {v}' for k, v in by_category.items())}); and "
-          f"{len(STORED_SAFELY)} uploads with path-like names kept under generated names")
+    figure(f"tampering attempts: {tried} tried, {tried} refused with nothing changed "
+           f"({', '.join(f'{k} {v}' for k, v in by_category.items())}); and "
+           f"{len(STORED_SAFELY)} uploads with path-like names kept under generated names")
 
 
 async def codes(h, demo, users) -> int:

@@ -15,6 +15,15 @@ from flows.model import Note
 from storage.files import MediaStore
 from storage.models import Answer, Base, Consent, FlowRun, Media, RunStatus
 
+# The suite's figures, printed at the end of the run (tests/robustness/conftest.py).
+FIGURES: list[str] = []
+
+
+def figure(line: str) -> None:
+    FIGURES.append(line)
+    print(f"\nFIGURES {line}")
+
+
 # What every inbound event touches whatever it means: its de-duplication mark, the reply in
 # the outbox, the time the person last wrote (and a wrong code's hashed sender).
 VOLATILE_TABLES = {"processed_inbound", "outbox", "code_attempt", "whatsapp_chat",

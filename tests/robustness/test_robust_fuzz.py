@@ -30,10 +30,10 @@ from handlers.routing import CALLBACKS
 from storage.files import EXTENSIONS
 from storage.models import FlowRun, RunStatus, School, Trial
 
-from .demo_school import COORDINATOR, MENTOR, PARENTS, PUPILS, TEACHER, jpeg
-from .robust_support import Invariants, callback
+from ..demo_school import COORDINATOR, MENTOR, PARENTS, PUPILS, TEACHER, jpeg
+from .support import Invariants, callback, figure
 
-EXAMPLES = 80
+EXAMPLES = 120
 EVENTS_PER_EXAMPLE = 10
 # Questionnaires a person may go through again and again in the fuzz.
 RECYCLED = ("pupil.before", "pupil.after", "pupil.trace", "mentor.decline", "person.language",
@@ -259,8 +259,8 @@ async def before(h, demo):
         flows = set(await s.scalars(select(FlowRun.flow_id)))
     assert {"parent.consent", "pupil.before", "person.language", "mentor.decline",
             "trial.setup", "trial.copy", "trial.move", "trial.staff"} <= flows, flows
-    print(f"\nFIGURES generated events before the trial: {scene.counts['examples']} examples, "
-          f"{scene.counts['events']} events, {invariants.checks} invariant checks")
+    figure(f"generated events before the trial: {scene.counts['examples']} examples, "
+           f"{scene.counts['events']} events, {invariants.checks} invariant checks")
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -313,8 +313,8 @@ async def after(h, demo):
     async with h.db() as s:
         flows = set(await s.scalars(select(FlowRun.flow_id)))
     assert {"mentor.rubric", "pupil.after", "pupil.trace", "summary.edit"} <= flows, flows
-    print(f"\nFIGURES generated events after the trial: {scene.counts['examples']} examples, "
-          f"{scene.counts['events']} events, {invariants.checks} invariant checks")
+    figure(f"generated events after the trial: {scene.counts['examples']} examples, "
+           f"{scene.counts['events']} events, {invariants.checks} invariant checks")
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,

@@ -29,10 +29,10 @@ from bot.service import Service
 from bot.telegram import make_dispatcher
 from storage.models import Outbox
 
-from .demo_school import DemoSchool
-from .harness import harness
-from .robust_support import snapshot
-from .test_trial_cycle import test_a_whole_trial_through_the_bot_and_the_scheduler as cycle
+from ..demo_school import DemoSchool
+from ..harness import harness
+from ..test_trial_cycle import test_a_whole_trial_through_the_bot_and_the_scheduler as cycle
+from .support import figure, snapshot
 
 SEND_METHODS = {"sendmessage", "sendphoto", "senddocument"}
 # Kill points within a step: these statement numbers (as long as the step has that many),
@@ -164,7 +164,7 @@ async def test_the_trial_cycle_killed_at_every_step_loses_and_repeats_nothing(
     sent, rows = await outcome(h)
     assert rows == expected[1], "the outbox differs from the run without kills"
     assert sent == expected[0], "a message was lost or sent twice"
-    print(f"\nFIGURES crash recovery: {crashes.steps} steps of the trial cycle, "
-          f"{crashes.points} kill points (each followed by a redelivery to a fresh service), "
-          f"{crashes.duplicates} duplicate deliveries after success; "
-          f"{sum(sent.values())} messages sent, as without kills")
+    figure(f"crash recovery: {crashes.steps} steps of the trial cycle, "
+           f"{crashes.points} kill points (each followed by a redelivery to a fresh service), "
+           f"{crashes.duplicates} duplicate deliveries after success; "
+           f"{sum(sent.values())} messages sent, as without kills")

@@ -13,7 +13,7 @@ from sqlalchemy import text
 import handlers.conversation
 from bot.log_filter import install, redact
 
-from .demo_school import PUPILS
+from ..demo_school import PUPILS
 
 PHONE = "+7 701 123 45 67"
 WORDS = "Менің құпия жауабым"

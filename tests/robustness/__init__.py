@@ -1,0 +1,1 @@
+"""The robustness suite: generated events, tampering attempts, crashes, logs."""
