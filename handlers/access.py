@@ -20,6 +20,10 @@ of the trial cycle and stay with the features. The three-tier photo rule decides
 pupil's files may be shown (handlers/portfolio.py ``shown_media``) once this policy has said
 that the person may see the pupil's portfolio or summary at all.
 
+The command line (``synaq export``, ``invites``, ``import``, ``backup``) is not a person of
+this policy: it is the server's operator, who holds the database itself; what it does is
+recorded in the audit log with no actor.
+
 The roles × actions matrix (``tests/test_access_matrix.py``) walks :data:`RULES`.
 """
 
