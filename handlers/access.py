@@ -38,7 +38,6 @@ from storage.models import (
     FlowRun,
     Participant,
     Person,
-    School,
     SchoolClass,
     Summary,
     Trial,
@@ -160,10 +159,10 @@ def coordinator(person: Person | None) -> Person | None:
     return None
 
 
-def receives_digest(person: Person, school: School) -> bool:
+def receives_digest(person: Person, school_id: int | None) -> bool:
     """The school's daily digest, quarterly review and agreements reminder go to its
     coordinators (rule :attr:`Action.DIGEST`, for the due jobs that pick recipients)."""
-    return coordinator(person) is not None and person.school_id == school.id
+    return coordinator(person) is not None and person.school_id == school_id
 
 
 # --- everyone --------------------------------------------------------------------------------
@@ -359,9 +358,7 @@ async def _delivery(repo: AccessRepo, person: Person, ask: Ask) -> Grant | None:
 
 @rule(Action.DIGEST)
 async def _digest(repo: AccessRepo, person: Person, ask: Ask) -> Grant | None:
-    if coordinator(person) is None or ask.school_id != person.school_id:
-        return None
-    return Grant(Action.DIGEST, person)
+    return Grant(Action.DIGEST, person) if receives_digest(person, ask.school_id) else None
 
 
 async def _school_trial(repo: AccessRepo, person: Person, trial_id: int | None,

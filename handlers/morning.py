@@ -55,7 +55,7 @@ async def mornings(ctx: Context, key: Key, when: When = every_school_day) -> lis
         p.id for people in staff.values() for p in people)
     # The policy's rule for digests (handlers/access.py): the school's own coordinators.
     keys = {(s.id, p.id): key(s, p, today) for s, _c, today in schools
-            for p in staff.get(s.id, []) if p.id in reachable and receives_digest(p, s)}
+            for p in staff.get(s.id, []) if p.id in reachable and receives_digest(p, s.id)}
     sent = await DueWork(ctx.session).existing_keys(keys.values())
     found: list[Morning] = []
     for school, clock, today in schools:
