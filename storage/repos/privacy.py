@@ -3,7 +3,6 @@ lead to, and the retention purge of old media, free text and message records."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -98,10 +97,10 @@ class PrivacyRepo:
 
     # --- what is held ------------------------------------------------------------------------
 
-    async def held(self, person: Person, guardians_of_ids: Iterable[int] = ()) -> Held:
-        """Everything about ``person``. Runs by them about someone else (a mentor's ratings
-        of pupils) are listed without their answers by the caller; ``guardians_of_ids``
-        are the person's parents, whose messages about them count as theirs."""
+    async def held(self, person: Person) -> Held:
+        """Everything about ``person``, and the messages to their parents (the caller keeps
+        those about this person). Runs by them about someone else (a mentor's ratings of
+        pupils) are listed without their answers by the caller."""
         s = self.session
         pid = person.id
         school = await s.get(School, person.school_id) if person.school_id else None
@@ -135,7 +134,7 @@ class PrivacyRepo:
         portfolio = list(await s.scalars(
             select(PortfolioEntry).where(PortfolioEntry.pupil_id == pid)
             .order_by(PortfolioEntry.id)))
-        recipients = [pid, *guardians_of_ids]
+        recipients = [pid, *(g.id for g in parents)]
         messages = list(await s.scalars(
             select(Outbox).where(Outbox.person_id.in_(recipients)).order_by(Outbox.id)))
         audit = [row for row in await s.scalars(
