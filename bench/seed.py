@@ -128,6 +128,11 @@ async def region(sessions: SessionFactory, schools: int, active: int, now: datet
             _school(rows, ids, n, now, active=n < active)
         await _write(sessions, rows)
         written += rows.count
+    async with sessions() as session, session.begin():
+        if session.bind.dialect.name == "postgresql":
+            # What autovacuum does on a server that has been running: without statistics
+            # right after a bulk load, the planner picks nested loops over millions of rows.
+            await session.execute(text("ANALYZE"))
     return written
 
 
