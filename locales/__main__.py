@@ -31,8 +31,8 @@ def main(argv: list[str]) -> int:
         print(f"{rename(argv[1], argv[2])} catalogs changed")
         return 0
     if command == "prune":
-        for path, count in prune(root).items():
-            print(f"{path}: -{count}")
+        for catalog, count in prune(root).items():
+            print(f"{catalog}: -{count}")
         return 0
     if command == "check":
         messages = extract_messages(root)
