@@ -157,7 +157,7 @@ async def closed_loop(standin: Standin, chats: list[int], mode: str, plan: Plan,
     standin.add_users(chats, mode)
     await standin.go()
     await asyncio.sleep(plan.warmup)
-    if proc is not None:
+    if proc is not None and timings is not None:
         proc.send_signal(signal.SIGUSR1)
     start, answered0, lat0 = time.monotonic(), standin.loop_stats.answered, \
         len(standin.loop_stats.latencies)
@@ -228,7 +228,7 @@ async def throughput(db: Databases, standin: Standin, plan: Plan, log: Path,
         echo = await _start("bench.echo_bot", _env(url, standin), log)
         try:
             await _polling(standin)
-            result["echo"] = await closed_loop(standin, users.chats, "echo", plan)
+            result["echo"] = await closed_loop(standin, users.chats, "echo", plan, echo)
             result["echo"]["rss_mb"] = peak_rss_mb(echo.pid)
         finally:
             await _stop(echo)
@@ -337,6 +337,8 @@ def table(results: list[dict[str, Any]], plan: Plan) -> str:
         lambda r: f"{r['synaq']['rate'] / r['echo']['rate']:.2f} ({ratio_target(r)})")
     row("  service process CPU during the window", "",
         lambda r: f"{100 * r['synaq']['cpu']:.0f} %")
+    row("  echo bot process CPU during the window", "",
+        lambda r: f"{100 * r['echo']['cpu']:.0f} %")
     row("handling per update p50 / p95 / p99, ms", "p95 < 25",
         lambda r: " / ".join(f"{v:.1f}" for v in r["synaq"]["handling_ms"]))
     row("round trip seen by a user p50 / p95, ms", "",
