@@ -55,7 +55,7 @@ async def test_backup_and_restore_carry_on_the_same_conversation(h, demo, templa
         names = tar.getnames()
         manifest = json.loads(tar.extractfile("manifest.json").read())
     assert photo.storage_key in manifest["media"] and f"media/{photo.storage_key}" in names
-    assert manifest["database"] in names and "0002i" in manifest["migrations"]
+    assert manifest["database"] in names and "0003" in manifest["migrations"]
 
     # Another, empty database and media folder: restore refuses without --yes, then works.
     (tmp_path / "restored").mkdir()

@@ -99,3 +99,13 @@ def test_split_html_keeps_every_character_and_respects_the_limit(words, limit):
     assert re.sub(r"\s+", "", joined) == re.sub(r"\s+", "", plain)
     for part in parts:  # every part is valid HTML on its own
         assert part.count("<b>") == part.count("</b>") and part.count("<i>") == part.count("</i>")
+
+
+def test_migrations_have_one_head():
+    """A second head means two migrations were written side by side and not joined."""
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, heads
