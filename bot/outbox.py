@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 STALE_CLAIM = timedelta(minutes=5)
+# How often a worker looks for such claims: a write, so not on every drain (a drain follows
+# every inbound answer), yet often enough that a dead worker's rows wait little past STALE_CLAIM.
+STALE_CHECK = timedelta(minutes=1)
 # How long a claimed row may wait in this process (for its chat's pace or a channel pause)
 # before it is handed back: well under STALE_CLAIM, so that no other worker ever takes a row
 # this one still means to send.
@@ -194,6 +197,7 @@ class OutboxWorker:
         self.per_chat = per_chat
         self.chats: dict[tuple[str, str], ChatPace] = {}
         self.paused_until: dict[str, float] = defaultdict(float)
+        self.stale_checked: datetime | None = None
 
     # --- the drain loop --------------------------------------------------------------------
 
@@ -202,8 +206,11 @@ class OutboxWorker:
         stats = DrainStats()
         loop = asyncio.get_running_loop()
         started = loop.time()
-        async with self.sessions() as session, session.begin():
-            await OutboxRepo(session).requeue_stale(self.clock(), STALE_CLAIM)
+        now = self.clock()
+        if self.stale_checked is None or not timedelta(0) <= now - self.stale_checked < STALE_CHECK:
+            async with self.sessions() as session, session.begin():
+                await OutboxRepo(session).requeue_stale(now, STALE_CLAIM)
+            self.stale_checked = now
         recording: asyncio.Task[None] | None = None
         held: set[tuple[str, str]] = set()  # chats whose last message did not go out
         rows = await self._claim(address)

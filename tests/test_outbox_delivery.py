@@ -317,3 +317,25 @@ async def test_only_a_coordinator_sees_delivery_problems_and_only_of_their_schoo
     await coordinator.says("/undelivered")
     assert coordinator.last.text == ("Every message of the last 14 days has arrived, and "
                                      "everyone can be reached. 👍")
+
+
+async def test_a_message_claimed_by_a_worker_that_died_goes_once_its_claim_is_stale(h):
+    """A worker killed between claiming and sending leaves the row "sending". Another worker
+    sends it once the claim is older than five minutes (it looks once a minute), not before:
+    a younger claim may belong to a worker that is still sending it."""
+    [(person, chat)] = await people(h, 1)
+    await queue(h, [Outbound("left behind", person_id=person, purpose="test.notice")])
+    async with h.db() as session:
+        row = (await rows_of(h, person))[0]
+        await session.execute(Outbox.__table__.update().where(Outbox.id == row.id).values(
+            status="sending", claimed_at=h.now))
+    worker = real_limits(h)
+    await worker.drain()
+    h.clock.advance(minutes=4)
+    await worker.drain()
+    assert h.fake.to_chat(chat) == []
+    h.clock.advance(minutes=1, seconds=30)  # the claim is stale, the last look a minute old
+    await worker.drain()
+    assert [s.text for s in h.fake.to_chat(chat)] == ["left behind"]
+    [row] = await rows_of(h, person)
+    assert row.status == "sent"
