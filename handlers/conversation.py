@@ -200,7 +200,7 @@ def prompt(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
             buttons.append(Button(label, payload("f", run.id, step.id, o.value)))
         rows.extend(buttons[i:i + step.row] for i in range(0, len(buttons), step.row))
         if isinstance(step, Pick):
-            rows.append([Button(tr(_("Done")), payload("f", run.id, step.id, DONE))])
+            rows.append([Button(tr.plain(_("Done")), payload("f", run.id, step.id, DONE))])
     elif isinstance(step, Text):
         hint = (_("Type your answer (up to {limit} characters) or send a voice note.")
                 if step.voice else _("Type your answer (up to {limit} characters)."))
@@ -208,13 +208,13 @@ def prompt(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
     elif isinstance(step, Upload):
         parts.append(f"<i>{tr(_('Send a photo, a scan or a file.'))}</i>")
         if step.many:
-            rows.append([Button(tr(_("Done")), payload("f", run.id, step.id, DONE))])
+            rows.append([Button(tr.plain(_("Done")), payload("f", run.id, step.id, DONE))])
     nav: list[Button] = []
     if run.history:
-        nav.append(Button(tr(_("« Back")), payload("f", run.id, step.id, BACK)))
+        nav.append(Button(tr.plain(_("« Back")), payload("f", run.id, step.id, BACK)))
     if step.optional:
         label = _("I have none") if isinstance(step, Upload) else _("Skip")
-        nav.append(Button(tr(label), payload("f", run.id, step.id, SKIP)))
+        nav.append(Button(tr.plain(label), payload("f", run.id, step.id, SKIP)))
     if nav:
         rows.append(nav)
     assert ctx.person is not None

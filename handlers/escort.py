@@ -85,9 +85,9 @@ async def attendance_message(ctx: Context, trial: Trial, person: Person, lead: s
     rows = [[Button(f"{ICONS[_attendance(e)]} {e.pupil.full_name}",
                     payload("et", e.participant.id))] for e in admitted]
     if marked < len(admitted):
-        rows.append([Button(tr(_("✅ All the others are present")), payload("el", trial.id))])
+        rows.append([Button(tr.plain(_("✅ All the others are present")), payload("el", trial.id))])
     if any(_attendance(e) == Attendance.PRESENT for e in admitted):
-        rows.append([Button(tr(_("± Activity and completion card")), payload("ek", trial.id))])
+        rows.append([Button(tr.plain(_("± Activity and completion card")), payload("ek", trial.id))])
     return Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=rows,
                     purpose=purpose, trial_id=trial.id)
 
@@ -161,7 +161,7 @@ async def marks_message(ctx: Context, trial: Trial, person: Person,
                       "completed (+/−). Each tap switches + → − → empty."), title=trial.title))
     if not present:
         lines.append(tr(_("Nobody is marked present yet: mark attendance first.")))
-        rows = [[Button(tr(_("✅ Attendance")), payload("ea", trial.id))]]
+        rows = [[Button(tr.plain(_("✅ Attendance")), payload("ea", trial.id))]]
         return Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=rows,
                         trial_id=trial.id)
     activity, completed = tr(_("Activity")), tr(_("Completed"))
@@ -172,7 +172,7 @@ async def marks_message(ctx: Context, trial: Trial, person: Person,
         name = _short_name(e.pupil)
         rows.append([Button(f"{name} · {activity} {a}", payload("em", e.participant.id, "a")),
                      Button(f"{name} · {completed} {c}", payload("em", e.participant.id, "c"))])
-    rows.append([Button(tr(_("✅ Attendance")), payload("ea", trial.id))])
+    rows.append([Button(tr.plain(_("✅ Attendance")), payload("ea", trial.id))])
     return Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=rows,
                     trial_id=trial.id)
 
@@ -252,8 +252,8 @@ async def _teacher_menu(ctx: Context) -> list[Button]:
     for trial in await ctx.trials.for_escort(ctx.person.id, since=ctx.now - timedelta(days=1)):
         if await is_trial_day(ctx, trial):
             buttons += [
-                Button(tr(_("📋 Short card: {title}"), title=trial.title), payload("sc", trial.id)),
-                Button(tr(_("✅ Attendance: {title}"), title=trial.title), payload("ea", trial.id)),
-                Button(tr(_("± card: {title}"), title=trial.title), payload("ek", trial.id)),
+                Button(tr.plain(_("📋 Short card: {title}"), title=trial.title), payload("sc", trial.id)),
+                Button(tr.plain(_("✅ Attendance: {title}"), title=trial.title), payload("ea", trial.id)),
+                Button(tr.plain(_("± card: {title}"), title=trial.title), payload("ek", trial.id)),
             ]
     return buttons

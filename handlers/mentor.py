@@ -65,8 +65,8 @@ async def confirmation(ctx: Context, trial: Trial, person: Person, purpose: str 
     if ctx.now < trial.starts_at:
         lines.append("")
         lines.append(tr(ANSWER_LINES.get(trial.mentor_status, ANSWER_LINES[MentorStatus.PENDING])))
-        buttons = [[Button(tr(_("✅ I will come")), payload("my", trial.id)),
-                    Button(tr(_("❌ I can't come")), payload("mn", trial.id))]]
+        buttons = [[Button(tr.plain(_("✅ I will come")), payload("my", trial.id)),
+                    Button(tr.plain(_("❌ I can't come")), payload("mn", trial.id))]]
     return Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=buttons,
                     purpose=purpose, trial_id=trial.id)
 
@@ -230,13 +230,13 @@ async def _mentor_menu(ctx: Context) -> list[Button]:
         tz = await trial_zone(ctx, trial)
         if ctx.now < trial.starts_at:
             label = STATUS_LABELS.get(trial.mentor_status, STATUS_LABELS[MentorStatus.PENDING])
-            buttons.append(Button(ctx.tr(label, title=trial.title,
+            buttons.append(Button(ctx.tr.plain(label, title=trial.title,
                                          date=ctx.tr.date(trial.starts_at, tz, "d MMM")),
                                   payload("mc", trial.id)))
         if await is_trial_day(ctx, trial):
-            buttons.append(Button(ctx.tr(_("📋 Short card: {title}"), title=trial.title),
+            buttons.append(Button(ctx.tr.plain(_("📋 Short card: {title}"), title=trial.title),
                                   payload("sc", trial.id)))
         if ctx.now >= trial.starts_at and trial.card_submitted_at is None:
-            buttons.append(Button(ctx.tr(_("✍️ Rate the pupils: {title}"), title=trial.title),
+            buttons.append(Button(ctx.tr.plain(_("✍️ Rate the pupils: {title}"), title=trial.title),
                                   payload("mr", trial.id)))
     return buttons

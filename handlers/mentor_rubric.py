@@ -228,7 +228,7 @@ async def _pupil_done(ctx: Context, run: FlowRun, answers: Answers) -> list[Outb
     else:
         saved = ctx.say(
             _("✅ {pupil}: {scores}. Saved; you can change it until you submit the card."),
-            [[Button(tr(_("✍️ Add feedback: {pupil}"), pupil=pupil.full_name),
+            [[Button(tr.plain(_("✍️ Add feedback: {pupil}"), pupil=pupil.full_name),
                      payload("mf", run.id))]],
             pupil=pupil.full_name, scores=_scores(tr, answers))
     return [saved, *await _next(ctx, trial, done_run=run.id)]
@@ -252,11 +252,11 @@ async def overview(ctx: Context, trial: Trial, state: Sheet | None = None,
         if run is not None and is_rated(answers):
             mark = " ✍️" if _has_feedback(answers) else ""
             lines.append(f"{i}. {escape(name)} — {escape(_scores(tr, answers))}{mark}")
-            rows.append([Button(tr(_("✎ {pupil}"), pupil=name), payload("mp", run.id))])
+            rows.append([Button(tr.plain(_("✎ {pupil}"), pupil=name), payload("mp", run.id))])
         else:
             status = _("in progress") if run is not None else _("not rated yet")
             lines.append(f"{i}. {escape(name)} — {tr(status)}")
-            rows.append([Button(tr(_("▶ {pupil}"), pupil=name),
+            rows.append([Button(tr.plain(_("▶ {pupil}"), pupil=name),
                                 payload("mr", trial.id, entry.pupil.id))])
     if not state.to_rate:
         lines.append(tr(_("Nobody to rate: no pupil with parent consent was marked present.")))
@@ -267,7 +267,7 @@ async def overview(ctx: Context, trial: Trial, state: Sheet | None = None,
     else:
         lines.append(tr(_("<i>✎ changes a pupil's ratings. When everything is right, submit "
                           "the card: after that it cannot be changed.</i>")))
-        rows.append([Button(tr(_("📨 Submit the card")), payload("ms", trial.id))])
+        rows.append([Button(tr.plain(_("📨 Submit the card")), payload("ms", trial.id))])
     return Outbound(text=Safe("\n".join(lines)), person_id=ctx.person.id, buttons=rows,
                     trial_id=trial.id)
 
@@ -302,8 +302,8 @@ async def pupil_card(ctx: Context, run: FlowRun, pupil: Person, answers: Answers
                       payload("mx", run.id, s)) for s in RATING_STEPS]
     feedback = (_("✍️ Rewrite feedback") if _has_feedback(answers) else _("✍️ Add feedback"))
     rows = [buttons[0:3], buttons[3:5], buttons[5:6],
-            [Button(tr(feedback), payload("mf", run.id))],
-            [Button(tr(_("📋 All pupils")), payload("mo", run.trial_id))]]
+            [Button(tr.plain(feedback), payload("mf", run.id))],
+            [Button(tr.plain(_("📋 All pupils")), payload("mo", run.trial_id))]]
     return Outbound(text=Safe("\n".join(lines)), person_id=ctx.person.id, buttons=rows,
                     trial_id=run.trial_id)
 
@@ -349,7 +349,7 @@ async def _ask_change(ctx: Context, args: list[str]) -> list[Outbound]:
     options = [Button(tr.gettext(o.label), payload("mv", run.id, step.id, o.value))
                for o in step.options]
     return [Outbound(text=text, person_id=run.person_id, trial_id=run.trial_id,
-                     buttons=[options, [Button(tr(_("« Back")), payload("mp", run.id))]])]
+                     buttons=[options, [Button(tr.plain(_("« Back")), payload("mp", run.id))]])]
 
 
 @callback("mv")
@@ -407,8 +407,8 @@ async def _submit(ctx: Context, args: list[str]) -> list[Outbound]:
         return [ctx.say(
             _("Not rated yet: {names}. Rate them first, or submit the card without them (for "
               "example, if they left early)."),
-            [[Button(tr(_("▶ Continue rating")), payload("mr", trial.id))],
-             [Button(tr(_("📨 Submit without them")), payload("ms", trial.id, 1))]],
+            [[Button(tr.plain(_("▶ Continue rating")), payload("mr", trial.id))],
+             [Button(tr.plain(_("📨 Submit without them")), payload("ms", trial.id, 1))]],
             names=_names(missing))]
     if not await ctx.trials.submit_card(trial, ctx.now):
         return [ctx.say(SUBMITTED)]
@@ -457,7 +457,7 @@ async def _rubric_prompt(ctx: Context, trial: Trial, recipient: Recipient,
         text = tr(_("«{title}» is over: thank you for your time with the pupils! Please rate "
                     "each pupil's work (six taps per pupil). Pupils to rate: {count}."),
                   title=trial.title, count=len(state.to_rate))
-    button = Button(tr(_("✍️ Rate the pupils")), payload("mr", trial.id))
+    button = Button(tr.plain(_("✍️ Rate the pupils")), payload("mr", trial.id))
     return [Outbound(text=text, person_id=person.id, buttons=[[button]],
                      purpose="mentor.rubric", trial_id=trial.id)]
 
