@@ -38,6 +38,7 @@ from storage.models import (
     Summary,
     Trial,
 )
+from storage.repos.privacy import REDACTED
 
 CLASSES, CLASS_SIZE = 4, 25
 PUPILS_PER_SCHOOL = CLASSES * CLASS_SIZE
@@ -219,10 +220,14 @@ def _trial(rows: Rows, ids: Ids, school: int, class_id: int, site: int, coordina
                                        ("pupil.after", pupil, ends),
                                        ("summary", parent, ends + timedelta(days=1))):
             oid = ids.take("outbox")
+            # What the daily purge has already done to it: a message handled more than
+            # MESSAGE_TEXT_DAYS (30) ago keeps its purpose, status and dates only.
+            redacted = at < now - timedelta(days=30)
             rows.add(Outbox, id=oid, person_id=person_id, channel="telegram",
-                     address=str(10_000_000 + person_id), purpose=purpose,
-                     dedup_key=f"bench:{oid}", trial_id=trial,
-                     payload={"text": "…", "buttons": [], "attachments": []}, status="sent",
+                     address="" if redacted else str(10_000_000 + person_id),
+                     purpose=purpose, dedup_key=f"bench:{oid}", trial_id=trial,
+                     payload=REDACTED if redacted else
+                     {"text": "…", "buttons": [], "attachments": []}, status="sent",
                      attempts=1, not_before=at, created_at=at, sent_at=at)
     return trial
 
