@@ -10,6 +10,9 @@ recognised by its update id (``processed_inbound``) and not handled twice.
 
 from __future__ import annotations
 
+from . import lazy_aiogram  # noqa: F401  (before aiogram itself: see there)
+
+# isort: split
 import asyncio
 import contextlib
 import logging

@@ -5,6 +5,9 @@ Nothing here decides anything: an ``if role == …`` in this file would be in th
 
 from __future__ import annotations
 
+from . import lazy_aiogram  # noqa: F401  (before aiogram itself: see there)
+
+# isort: split
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable

@@ -3,6 +3,10 @@ the Telegram harness, and the demo school."""
 
 from __future__ import annotations
 
+# aiogram as the service imports it (models built on first use), before anything else does.
+import bot.lazy_aiogram  # noqa: F401
+
+# isort: split
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 

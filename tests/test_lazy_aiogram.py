@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 CHECK = r"""
-import bot  # what every entry point imports first
+import bot.telegram  # what imports aiogram in the service
 from aiogram.methods import SendMessage
 from aiogram.methods.base import Response
 from aiogram.types import (InlineKeyboardButton, InlineKeyboardMarkup, Message, PassportData,
