@@ -7,6 +7,7 @@ import csv
 import io
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,64 @@ async def test_an_updated_file_updates_what_changed_and_nothing_else(h):
                 assert trial.starts_at.astimezone().strftime("%M") == "30"
             else:
                 assert (trial.updated_at, trial.text_version) == (updated_at, version)
+
+
+async def test_a_trial_named_by_its_number_may_move_to_another_day_and_be_renamed(h):
+    """Title and date are how a trial is found without its number; with the journal's
+    "Trial no." column a row may change both, and it is still the same trial (a new day is
+    a move, with its consequences), not a second one beside it."""
+    files = csv_files(EXAMPLES)
+    await run(h, files)
+    async with h.db() as session:
+        before = {t.title: t for t in await session.scalars(select(Trial).order_by(Trial.id))}
+    agro = next(t for title, t in before.items() if title.startswith("Агроном"))
+    h.clock.advance(hours=1)
+
+    def numbered_and_moved(rows: list[list[str]]) -> None:
+        rows[0].insert(0, "Проба №")  # the journal's header, as the Russian export writes it
+        for row in rows[1:]:
+            row.insert(0, "")
+        rows[1][0] = str(agro.id)
+        rows[1][rows[0].index("date")] = "09.12.2026"
+        rows[1][rows[0].index("title")] = "Агроном: көшет"
+
+    result = await run(h, edited(files, "trials.csv", numbered_and_moved))
+
+    assert result.ok, [p.render(translator("en")) for p in result.problems]
+    assert result.counts is not None and result.counts.created == {}
+    assert result.counts.updated == {"trials": 1}
+    assert [m[0] for m in result.moved] == [agro.id]
+    async with h.db() as session:
+        trials = list(await session.scalars(select(Trial).order_by(Trial.id)))
+        assert len(trials) == len(before)
+        moved = await session.get(Trial, agro.id)
+        assert moved is not None and moved.title == "Агроном: көшет"
+        assert moved.starts_at - agro.starts_at == timedelta(days=1)
+
+
+async def test_a_number_the_school_has_not_or_twice_is_a_problem_and_nothing_is_written(h):
+    files = csv_files(EXAMPLES)
+    await run(h, files)
+    before = await dump(h)
+    async with h.db() as session:
+        first = await session.scalar(select(Trial).order_by(Trial.id))
+    assert first is not None
+
+    def numbers(rows: list[list[str]]) -> None:
+        rows[0].insert(0, "number")
+        for row in rows[1:]:
+            row.insert(0, "")
+        rows[1][0], rows[2][0], rows[3][0] = "9999", str(first.id), str(first.id)
+        rows[4][0] = "twelve"
+
+    result = await run(h, edited(files, "trials.csv", numbers))
+    assert [(p.row, p.column) for p in result.errors] == [
+        (2, "number"), (4, "number"), (5, "number")]
+    lines = [p.render(translator("en")) for p in result.errors]
+    assert "This school has no trial no. 9999" in lines[0]
+    assert f"Trial no. {first.id} is already on row 3" in lines[1]
+    assert "“twelve” is not a number" in lines[2]
+    assert await dump(h) == before
 
 
 async def test_a_teacher_who_is_also_a_parent_is_one_person_with_both_roles(h):

@@ -9,7 +9,8 @@ with ``existing`` set) and lays the file's rows over it, matched by natural key:
 - staff, parents and mentors by phone — one person may be on several sheets (a teacher who
   is also a parent) — and, when the phone changed, by name plus what ties them (a mentor's
   partner, a parent's children, a staff member's role);
-- trials by (title, date).
+- trials by Synaq's number when the sheet gives it (so title and date may change), else
+  by (title, date).
 
 Nothing is written here; :mod:`storage.importer.write` writes the plan when no problem was
 found. Only the columns a sheet has are written: a missing optional column leaves stored
@@ -567,17 +568,43 @@ class Checker:
                                            for i in (1, 2, 3)) if s]
         fields["subjects"] = values.items(row.cells.get("subjects"))
 
-        if title is None or day is None:
+        number = self.cell(table, row, "number", values.number)
+        unreadable_number = number is None and values.text(row.cells.get("number")) is not None
+        if title is None or day is None or unreadable_number:
             return
         key = (values.key(title), day)
-        rec = self.plan.trials.get(key)
-        if rec is not None and rec.in_file:
-            self.problem(table, row, "title", _(
-                "This trial (the same title on the same date) is already on row {first}."),
-                first=rec.row)
-            return
-        if rec is None:
-            rec = self.plan.trials[key] = TrialRec()
+        if number is not None:
+            rec = next((t for t in self.plan.trials.values()
+                        if t.existing is not None and t.existing.id == number), None)
+            if rec is None:
+                self.problem(table, row, "number", _(
+                    "This school has no trial no. {value}: leave the cell empty for a new "
+                    "trial."), value=number)
+                return
+            if rec.in_file:
+                self.problem(table, row, "number", _(
+                    "Trial no. {value} is already on row {first}."), value=number,
+                    first=rec.row)
+                return
+            other = self.plan.trials.get(key)
+            if other is not None and other is not rec and other.in_file:
+                self.problem(table, row, "title", _(
+                    "This trial (the same title on the same date) is already on row "
+                    "{first}."), first=other.row)
+                return
+            # Filed under its new title and date from now on.
+            for old_key in [k for k, t in self.plan.trials.items() if t is rec]:
+                del self.plan.trials[old_key]
+            self.plan.trials[key] = rec
+        else:
+            rec = self.plan.trials.get(key)
+            if rec is not None and rec.in_file:
+                self.problem(table, row, "title", _(
+                    "This trial (the same title on the same date) is already on row {first}."),
+                    first=rec.row)
+                return
+            if rec is None:
+                rec = self.plan.trials[key] = TrialRec()
         rec.source, rec.row, rec.title, rec.day = table.source, row.number, title, day
         rec.school_class, rec.site, rec.people, rec.pupils = school_class, site, people, pupils
         written = set(table.headers) | {"title"}

@@ -115,6 +115,10 @@ ENTITIES: tuple[Entity, ...] = (
         LOCALE,
     )),
     Entity("trials", _("trials"), ("trials", "сынақтар", "пробы"), (
+        # Synaq's number of a trial (the journal's first column): with it a row may change
+        # the trial's title and date too; without it, a trial is its title and date.
+        C("number", ("no", "no.", "trial_no.", "trial_no", "№", "сынақ_№", "проба_№",
+                     "нөмірі", "номер")),
         C("title", ("атауы", "название"), True),
         C("date", ("күні", "дата"), True),
         C("start", ("басталуы", "начало"), True),

@@ -132,6 +132,14 @@ def grade(raw: Any) -> int:
     raise Bad(_("“{value}” is not a grade: write a number from 1 to 11."), value=value)
 
 
+def number(raw: Any) -> int:
+    value = (text(raw) or "").lstrip("#№ ")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise Bad(_("“{value}” is not a number: write it as the journal shows it, e.g. 12."),
+              value=text(raw) or "")
+
+
 def bin_number(raw: Any) -> str:
     value = re.sub(r"\s", "", text(raw) or "")
     if not (value.isdigit() and len(value) == 12):
