@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     from .log_filter import install
 
     install()
-    return asyncio.run(_dispatch(args, settings))
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except BrokenPipeError:
+        # The reader stopped early (`synaq invites --json | head`): not an error. Point stdout
+        # at /dev/null so that flushing it at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
