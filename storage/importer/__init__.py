@@ -220,7 +220,8 @@ def _plan(snapshot: Snapshot, timezone: str) -> Plan:
     plan.pupils, plan.people = list(pupils.values()), list(people.values())
     for trial in snapshot.trials:
         key = (values.key(trial.title), local_day(trial, timezone))
-        plan.trials.setdefault(key, TrialRec(existing=trial, title=trial.title, day=key[1]))
-    for rec in plan.trials.values():
-        rec.site = sites.get(rec.existing.site_id or 0)
+        rec = TrialRec(existing=trial, title=trial.title, day=key[1],
+                       site=sites.get(trial.site_id or 0))
+        plan.trials_by_id[trial.id] = rec
+        plan.trials.setdefault(key, rec)
     return plan

@@ -114,6 +114,7 @@ class Plan:
     people: list[PersonRec] = field(default_factory=list)
     pupils: list[PupilRec] = field(default_factory=list)
     trials: dict[tuple[str, date], TrialRec] = field(default_factory=dict)
+    trials_by_id: dict[int, TrialRec] = field(default_factory=dict)  # every stored trial
     guardians: set[tuple[int, int]] = field(default_factory=set)  # as stored
     class_teachers: dict[int, int] = field(default_factory=dict)  # as stored
     participants: set[tuple[int, int]] = field(default_factory=set)  # as stored
@@ -574,8 +575,7 @@ class Checker:
             return
         key = (values.key(title), day)
         if number is not None:
-            rec = next((t for t in self.plan.trials.values()
-                        if t.existing is not None and t.existing.id == number), None)
+            rec = self.plan.trials_by_id.get(number)
             if rec is None:
                 self.problem(table, row, "number", _(
                     "This school has no trial no. {value}: leave the cell empty for a new "
