@@ -222,6 +222,34 @@ async def test_a_trial_named_by_its_number_may_move_to_another_day_and_be_rename
         assert moved.starts_at - agro.starts_at == timedelta(days=1)
 
 
+async def test_the_number_tells_apart_two_trials_with_the_same_title_and_date(h):
+    files = csv_files(EXAMPLES)
+    await run(h, files)
+    async with h.db() as session:
+        agro = await session.scalar(select(Trial).where(Trial.title.startswith("Агроном")))
+        assert agro is not None
+        twin = Trial(**{c.key: getattr(agro, c.key) for c in Trial.__table__.columns
+                        if c.key != "id"})
+        session.add(twin)
+        await session.flush()
+        twin_id, agro_start = twin.id, agro.starts_at
+
+    def move_the_twin(rows: list[list[str]]) -> None:
+        rows[0].insert(0, "number")
+        for row in rows[1:]:
+            row.insert(0, "")
+        rows[1][0] = str(twin_id)
+        rows[1][rows[0].index("date")] = "15.12.2026"
+
+    result = await run(h, edited(files, "trials.csv", move_the_twin))
+    assert result.ok, [p.render(translator("en")) for p in result.problems]
+    async with h.db() as session:
+        moved, kept = await session.get(Trial, twin_id), await session.get(Trial, agro.id)
+        assert moved is not None and kept is not None
+        assert moved.starts_at - agro_start == timedelta(days=7)
+        assert kept.starts_at == agro_start
+
+
 async def test_a_number_the_school_has_not_or_twice_is_a_problem_and_nothing_is_written(h):
     files = csv_files(EXAMPLES)
     await run(h, files)
