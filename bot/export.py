@@ -266,14 +266,23 @@ async def _portfolio(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _region(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.reports import regional_cells, regional_charts, regional_csv
+    from handlers.reports import (
+        district_rows,
+        districts_csv,
+        regional_cells,
+        regional_charts,
+        regional_csv,
+    )
     from storage.repos.journal import Journal
 
     journal = Journal(ctx.session)
     since, until = _range(args.since, args.until, ctx.config.timezone)
-    cells = regional_cells(await journal.facts(await journal.trials(None, since, until)),
-                           ctx.now)
+    facts = await journal.facts(await journal.trials(None, since, until))
+    cells = regional_cells(facts, ctx.now)
     _write(args.output / "region.csv", regional_csv(cells, tr))
+    rows = district_rows(facts, await journal.partner_sectors(),
+                         await journal.school_districts(), ctx.now)
+    _write(args.output / "region-districts.csv", districts_csv(rows, tr))
     for name, png in regional_charts(cells, tr).items():
         _write(args.output / f"region-{name.replace('_', '-')}.png", png)
     return "region", {"groups": len(cells)}

@@ -1,7 +1,9 @@
 """The regional career centre's view: depersonalised figures across the schools of this service.
 
 Only what `synaq export region` gives: counts by grade band, sector, district and area,
-groups under five pupils hidden; no names, contacts or ids of people.
+groups under five pupils hidden; hosts and mentors by district (sectors with and without a
+partner, mentors' confirmations and cards, shares hidden under five trials); no names,
+contacts or ids of people.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from . import access
 from .access import Action
 from .context import Context
 from .events import Attachment, Button, Outbound
-from .reports import regional_cells, regional_charts, regional_csv, school_year
+from .reports import (
+    district_rows,
+    districts_csv,
+    regional_cells,
+    regional_charts,
+    regional_csv,
+    school_year,
+)
 from .routing import callback, menu_section, payload
 
 
@@ -32,7 +41,8 @@ async def _analytics(ctx: Context, args: list[str]) -> list[Outbound]:
     person = grant.person
     since, until = school_year(ctx.now, ctx.config.timezone)
     journal = Journal(ctx.session)
-    cells = regional_cells(await journal.facts(await journal.trials(None, since, until)), ctx.now)
+    facts = await journal.facts(await journal.trials(None, since, until))
+    cells = regional_cells(facts, ctx.now)
     store = MediaStore(ctx.config.media_dir)
     key, _digest = store.put(regional_csv(cells, ctx.tr), "text/csv", ctx.now)
     out = [Outbound(
@@ -40,6 +50,16 @@ async def _analytics(ctx: Context, args: list[str]) -> list[Outbound]:
                       "the share of meaningful trials by grade band, sector, district and area. "
                       "Groups of fewer than five pupils are hidden; there are no names.")),
         person_id=person.id, attachments=[Attachment("document", key, "region.csv", "text/csv")])]
+    rows = district_rows(facts, await journal.partner_sectors(), await journal.school_districts(),
+                         ctx.now)
+    key, _digest = store.put(districts_csv(rows, ctx.tr), "text/csv", ctx.now)
+    out.append(Outbound(
+        text=ctx.tr(_("Hosts and mentors by district: the sectors with a partner there, the "
+                      "region's sectors with none, and of the trials that ended, the share "
+                      "whose mentor did not confirm and the share without a mentor's card "
+                      "(hidden under five trials).")),
+        person_id=person.id,
+        attachments=[Attachment("document", key, "region-districts.csv", "text/csv")]))
     for name, png in regional_charts(cells, ctx.tr).items():
         key, _digest = store.put(png, "image/png", ctx.now)
         out.append(Outbound(text="", person_id=person.id,

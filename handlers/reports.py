@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from locales import Translator, _
 from storage.importer.plan import band
-from storage.models import Person, SchoolClass
+from storage.models import MentorStatus, Person, SchoolClass
 from storage.repos.audit import Audit
 from storage.repos.journal import Journal, TrialFacts
 
@@ -481,6 +481,76 @@ def regional_charts(cells: list[Cell], tr: Translator) -> dict[str, bytes]:
         fig.savefig(buffer, format="png")
         charts[dimension] = buffer.getvalue()
     return charts
+
+
+# --- hosts and mentors by district --------------------------------------------------------------
+
+
+@dataclass
+class District:
+    """A district's hosts and mentors (no pupils here): the sectors with a partner, and of
+    the trials that ended, how many the mentor did not confirm or left without a card."""
+
+    name: str  # a district, NOT_SPECIFIED, or "all" for the region
+    schools: int = 0
+    sectors: set[str] = field(default_factory=set)
+    ended: int = 0
+    unconfirmed: int = 0  # declined, or never answered: the no-show risk
+    without_card: int = 0
+
+
+def district_rows(facts_list: list[TrialFacts], partner_sectors: list[tuple[str | None,
+                  str | None]], school_districts: list[str | None],
+                  now: datetime) -> list[District]:
+    """The region first, then each district by name."""
+    region = District("all")
+    rows: dict[str, District] = {}
+
+    def of(district: str | None) -> District:
+        name = district or NOT_SPECIFIED
+        return rows.setdefault(name, District(name))
+
+    for district in school_districts:
+        of(district).schools += 1
+        region.schools += 1
+    for district, sector in partner_sectors:
+        if sector and sector.strip():
+            of(district).sectors.add(sector.strip())
+            region.sectors.add(sector.strip())
+    for facts in facts_list:
+        if facts.trial.ends_at > now:
+            continue
+        for row in (region, of(facts.school.district)):
+            row.ended += 1
+            row.unconfirmed += int(facts.trial.mentor_status != MentorStatus.CONFIRMED)
+            row.without_card += int(not facts.rubric)
+    return [region, *sorted(rows.values(), key=lambda d: d.name)]
+
+
+def districts_csv(rows: list[District], tr: Translator) -> bytes:
+    """Counts, shares and sector names only. A district's shares need at least MIN_CELL
+    trials: fewer would describe one or two mentors."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([tr.plain(h) for h in (
+        _("District"), _("Schools"), _("Sectors with a partner"),
+        _("The region's sectors with no partner here"), _("Trials ended"),
+        _("Mentor declined or did not answer, %"), _("No mentor's card, %"), _("Note"))])
+    region = rows[0].sectors
+    for row in rows:
+        name = (tr.plain(_("All")) if row.name == "all" else
+                tr.plain(NOT_SPECIFIED) if row.name == NOT_SPECIFIED else row.name)
+        missing = "" if row.name == "all" else ", ".join(sorted(region - row.sectors))
+        shares: list[object] = ["", ""]
+        note = ""
+        if row.ended >= MIN_CELL:
+            shares = [round(100 * row.unconfirmed / row.ended),
+                      round(100 * row.without_card / row.ended)]
+        elif row.ended:
+            note = tr.plain(_("shares hidden: fewer than 5 trials"))
+        writer.writerow([name, row.schools, ", ".join(sorted(row.sectors)), missing,
+                         row.ended, *shares, note])
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 # --- what the coordinator gets in the chat ------------------------------------------------------

@@ -19,6 +19,12 @@ async def test_regional_operator_gets_depersonalised_figures_and_the_read_is_aud
     content = document.file_bytes.decode("utf-8-sig")
     for name in (*PUPILS, *PARENTS, "Ерлан Жақсыбеков", "+7701"):
         assert name not in content
+    districts = replies[1]
+    assert districts.method == "senddocument" and "наставник" in districts.text
+    content = districts.file_bytes.decode("utf-8-sig")
+    assert content.startswith("Район;")
+    for name in (*PUPILS, *PARENTS, "Ерлан Жақсыбеков", "+7701"):
+        assert name not in content
     async with h.db() as s:
         audit = await s.scalar(select(AuditLog).where(AuditLog.action == "export.region"))
         assert audit is not None and audit.actor_id == centre.id

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from handlers.reports import (
+    district_rows,
+    districts_csv,
     MIN_CELL,
     Cell,
     meaningful,
@@ -191,6 +193,57 @@ async def test_the_command_line_writes_the_regional_csv_and_charts(h, db_url, tm
     rows = table((tmp_path / "region" / "region.csv").read_bytes())
     assert rows[0]["Разрез"] == "Всего" and rows[0]["Охвачено учеников"] == "17"
     assert len(list((tmp_path / "region").glob("region-*.png"))) == 4
+    districts = table((tmp_path / "region" / "region-districts.csv").read_bytes())
+    assert [d["Район"] for d in districts] == ["Всего", "Алмалы ауданы", "Қарасай ауданы"]
+
+
+async def test_hosts_and_mentors_by_district_name_the_missing_sectors(h):
+    """Each district: the sectors with a partner there and the region's sectors with none;
+    three trials ended, too few for a mentor's share to be shown."""
+    await region(h)
+    async with h.db() as session:
+        journal = Journal(session)
+        rows = district_rows(await journal.facts(await journal.trials()),
+                             await journal.partner_sectors(), await journal.school_districts(),
+                             h.now)
+    data = table(districts_csv(rows, translator("en")))
+    by_name = {d["District"]: d for d in data}
+    assert by_name["All"]["Sectors with a partner"] == "Ауыл шаруашылығы, Энергетика"
+    assert by_name["All"]["Trials ended"] == "3"
+    rural = by_name["Қарасай ауданы"]
+    assert rural["Schools"] == "1" and rural["Trials ended"] == "2"
+    assert rural["Sectors with a partner"] == "Ауыл шаруашылығы"
+    assert rural["The region's sectors with no partner here"] == "Энергетика"
+    assert by_name["Алмалы ауданы"]["The region's sectors with no partner here"] == \
+        "Ауыл шаруашылығы"
+    for row in data:
+        assert row["Mentor declined or did not answer, %"] == ""
+        assert row["Note"] == "shares hidden: fewer than 5 trials"
+    assert "Тестов" not in districts_csv(rows, translator("en")).decode("utf-8-sig")
+
+
+def test_mentor_shares_count_trials_that_ended():
+    """Of six ended trials two mentors never confirmed and three sent no card; a trial still
+    to come is not counted."""
+    from types import SimpleNamespace as Facts
+
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    school = Facts(district="Алмалы ауданы")
+
+    def trial(status: str, card: bool, days: int = -3) -> Facts:
+        return Facts(trial=Facts(ends_at=now + timedelta(days=days), mentor_status=status),
+                     school=school, rubric={1: "card"} if card else {})
+
+    facts = [trial("confirmed", True), trial("confirmed", True), trial("confirmed", True),
+             trial("confirmed", False), trial("pending", False), trial("declined", False),
+             trial("pending", False, days=2)]
+    rows = district_rows(facts, [], ["Алмалы ауданы"], now)  # type: ignore[arg-type]
+    [region, almaly] = table(districts_csv(rows, translator("en")))
+    for row in (region, almaly):
+        assert row["Trials ended"] == "6"
+        assert row["Mentor declined or did not answer, %"] == "33"
+        assert row["No mentor's card, %"] == "50"
+        assert row["Note"] == ""
 
 
 @given(st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=7))

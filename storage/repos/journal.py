@@ -69,6 +69,16 @@ class Journal:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def partner_sectors(self) -> list[tuple[str | None, str | None]]:
+        """(district, sector) of every partner of every school: where a sector has a host."""
+        rows = await self.session.execute(
+            select(School.district, Partner.sector).join(Partner, Partner.school_id == School.id))
+        return [(district, sector) for district, sector in rows]
+
+    async def school_districts(self) -> list[str | None]:
+        """The district of every school (one entry per school)."""
+        return list(await self.session.scalars(select(School.district)))
+
     async def trial(self, trial_id: int) -> Trial | None:
         return await self.session.get(Trial, trial_id)
 
