@@ -95,8 +95,11 @@ class Redactor(logging.Filter):
         return True
 
 
-# Libraries whose INFO lines are noise on a school server or carry request details.
+# Libraries whose INFO lines are noise on a school server or carry request details. APScheduler
+# says "Running job … executed successfully" twice a minute (and in the middle of a console
+# conversation); a failed or missed job is still a warning or an error.
 QUIET = {"aiogram.event": logging.WARNING, "alembic": logging.WARNING,
+         "apscheduler": logging.WARNING,
          "twilio.http_client": logging.WARNING, "twilio.async_http_client": logging.WARNING}
 
 
