@@ -42,12 +42,12 @@ async def run_service(settings: Settings, web_only: bool = False,
             return 2
         if not runtime.senders and not settings.whatsapp_enabled and not scheduler_only:
             print(NO_CHANNEL, file=sys.stderr)
-            scheduler = _scheduler(runtime)
-            scheduler.start()
+            ticker = Ticker(runtime)
+            ticker.start()
             try:
                 return await run_console(runtime, address="console")
             finally:
-                scheduler.shutdown(wait=False)
+                await ticker.stop()
         return await _serve(runtime, web_only=web_only, scheduler_only=scheduler_only)
     finally:
         await runtime.close()
@@ -62,10 +62,10 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
             loop.add_signal_handler(sig, stop.set)
 
     tasks: list[asyncio.Task[object]] = []
-    scheduler = None
+    ticker = None
     if not web_only:
-        scheduler = _scheduler(runtime)
-        scheduler.start()
+        ticker = Ticker(runtime)
+        ticker.start()
     # A web worker sends the replies to the people who wrote to it (what it queued, at once);
     # the scheduler's process sends everything else, and any reply a worker left behind.
     # Each process keeps its own pace: across processes, TELEGRAM_RATE must add up to the
@@ -112,8 +112,8 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    if scheduler is not None:
-        scheduler.shutdown(wait=False)
+    if ticker is not None:
+        await ticker.stop()
     if runner is not None:
         await runner.cleanup()
     return 0
@@ -129,7 +129,7 @@ def inbound_concurrency(database_url: str) -> int:
     return 1 if is_sqlite(database_url) else 2
 
 
-def _scheduler(runtime: Runtime) -> AsyncIOScheduler:
+class Ticker:
     """One process runs the scheduler: it only calls ``tick`` with the current time.
 
     The digest, the quarterly review and the agreements reminder are due jobs of that same
@@ -137,14 +137,29 @@ def _scheduler(runtime: Runtime) -> AsyncIOScheduler:
     school day" is a different moment per school, which one cron trigger cannot say; and a
     minute missed (a restart at 08:00) is caught up by the next tick, where a cron job
     would be lost. Their dedup keys hold the date, so the tick sends each once.
+
+    Stopping lets a tick in progress finish: APScheduler would cancel it, and a tick cut
+    short is only rolled back — and logged as a failed job.
     """
-    scheduler = AsyncIOScheduler(timezone=UTC)
 
-    async def every_minute() -> None:
-        await tick(runtime, datetime.now(UTC), deliver=False)
-        runtime.service.outbox_ready.set()
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.ticking = asyncio.Lock()
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.scheduler.add_job(self._every_minute, "interval", minutes=1, id="tick",
+                               coalesce=True, max_instances=1, next_run_time=datetime.now(UTC))
 
-    scheduler.add_job(every_minute, "interval", minutes=1, id="tick", coalesce=True,
-                      max_instances=1, next_run_time=datetime.now(UTC))
-    return scheduler
+    async def _every_minute(self) -> None:
+        async with self.ticking:
+            await tick(self.runtime, datetime.now(UTC), deliver=False)
+        self.runtime.service.outbox_ready.set()
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    async def stop(self, timeout: float = 60.0) -> None:
+        self.scheduler.pause()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.ticking.acquire(), timeout)
+        self.scheduler.shutdown(wait=False)
 
