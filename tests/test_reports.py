@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from handlers.reports import (
-    district_rows,
-    districts_csv,
     MIN_CELL,
     Cell,
+    district_rows,
+    districts_csv,
     meaningful,
     regional_cells,
     regional_charts,
