@@ -20,6 +20,10 @@ from .parent_consent import PHOTO_OPTIONS
 CREATE, DISCARD = "create", "discard"
 MOVE, KEEP = "move", "keep"
 
+DONE = _("Thank you! Nothing else is needed.")
+CARD_FINISHED = _("This trial card is already finished. Your trials are in the menu: /menu")
+CHANGE_FINISHED = _("This change is already done. Your trials are in the menu: /menu")
+
 # The class, its pupils and the last look: the same for a new trial and a duplicate.
 _GROUP = (
     Choice(id="class", text=_("Which class takes part (card А, field 2)?"), source="classes",
@@ -73,9 +77,8 @@ TRIAL_SETUP = Flow(
                options=PHOTO_OPTIONS, optional=True),
         _GROUP[2],
     ),
-    done_text=_("Thank you! Nothing else is needed."),
-    finished_text=_("This trial card is already finished. Your trials are in the menu: "
-                    "/menu"),
+    done_text=DONE,
+    finished_text=CARD_FINISHED,
 )
 
 TRIAL_COPY = Flow(
@@ -87,9 +90,8 @@ TRIAL_COPY = Flow(
              max_len=80, voice=False, check="when"),
         *_GROUP,
     ),
-    done_text=_("Thank you! Nothing else is needed."),
-    finished_text=_("This trial card is already finished. Your trials are in the menu: "
-                    "/menu"),
+    done_text=DONE,
+    finished_text=CARD_FINISHED,
 )
 
 TRIAL_MOVE = Flow(
@@ -105,8 +107,8 @@ TRIAL_MOVE = Flow(
                options=(Option(MOVE, _("📅 Move it")), Option(KEEP, _("Keep the old time"))),
                row=2),
     ),
-    done_text=_("Thank you! Nothing else is needed."),
-    finished_text=_("This change is already done. Your trials are in the menu: /menu"),
+    done_text=DONE,
+    finished_text=CHANGE_FINISHED,
 )
 
 TRIAL_STAFF = Flow(
@@ -119,6 +121,6 @@ TRIAL_STAFF = Flow(
                                    "one, or skip to leave it as it is."),
                source="teachers", optional=True),
     ),
-    done_text=_("Thank you! Nothing else is needed."),
-    finished_text=_("This change is already done. Your trials are in the menu: /menu"),
+    done_text=DONE,
+    finished_text=CHANGE_FINISHED,
 )
