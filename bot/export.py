@@ -266,26 +266,16 @@ async def _portfolio(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _region(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.reports import (
-        district_rows,
-        districts_csv,
-        regional_cells,
-        regional_charts,
-        regional_csv,
-    )
+    from handlers.reports import regional_files
     from storage.repos.journal import Journal
 
-    journal = Journal(ctx.session)
     since, until = _range(args.since, args.until, ctx.config.timezone)
-    facts = await journal.facts(await journal.trials(None, since, until))
-    cells = regional_cells(facts, ctx.now)
-    _write(args.output / "region.csv", regional_csv(cells, tr))
-    rows = district_rows(facts, await journal.partner_sectors(),
-                         await journal.school_districts(), ctx.now)
-    _write(args.output / "region-districts.csv", districts_csv(rows, tr))
-    for name, png in regional_charts(cells, tr).items():
+    files = await regional_files(Journal(ctx.session), since, until, ctx.now, tr)
+    _write(args.output / "region.csv", files.figures)
+    _write(args.output / "region-districts.csv", files.districts)
+    for name, png in files.charts.items():
         _write(args.output / f"region-{name.replace('_', '-')}.png", png)
-    return "region", {"groups": len(cells)}
+    return "region", {"groups": files.count}
 
 
 EXPORTS = {"journal": _journal, "trial": _trial, "targets": _targets, "portfolio": _portfolio,

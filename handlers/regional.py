@@ -17,14 +17,7 @@ from . import access
 from .access import Action
 from .context import Context
 from .events import Attachment, Button, Outbound
-from .reports import (
-    district_rows,
-    districts_csv,
-    regional_cells,
-    regional_charts,
-    regional_csv,
-    school_year,
-)
+from .reports import regional_files, school_year
 from .routing import callback, menu_section, payload
 
 
@@ -40,19 +33,15 @@ async def _analytics(ctx: Context, args: list[str]) -> list[Outbound]:
         return [ctx.say(_("This button is no longer active."))]
     person = grant.person
     since, until = school_year(ctx.now, ctx.config.timezone)
-    journal = Journal(ctx.session)
-    facts = await journal.facts(await journal.trials(None, since, until))
-    cells = regional_cells(facts, ctx.now)
+    files = await regional_files(Journal(ctx.session), since, until, ctx.now, ctx.tr)
     store = MediaStore(ctx.config.media_dir)
-    key, _digest = store.put(regional_csv(cells, ctx.tr), "text/csv", ctx.now)
+    key, _digest = store.put(files.figures, "text/csv", ctx.now)
     out = [Outbound(
         text=ctx.tr(_("Figures of this school year across schools: trials, pupils reached and "
                       "the share of meaningful trials by grade band, sector, district and area. "
                       "Groups of fewer than five pupils are hidden; there are no names.")),
         person_id=person.id, attachments=[Attachment("document", key, "region.csv", "text/csv")])]
-    rows = district_rows(facts, await journal.partner_sectors(), await journal.school_districts(),
-                         ctx.now)
-    key, _digest = store.put(districts_csv(rows, ctx.tr), "text/csv", ctx.now)
+    key, _digest = store.put(files.districts, "text/csv", ctx.now)
     out.append(Outbound(
         text=ctx.tr(_("Hosts and mentors by district: the sectors with a partner there, the "
                       "region's sectors with none, and of the trials that ended, the share "
@@ -60,10 +49,10 @@ async def _analytics(ctx: Context, args: list[str]) -> list[Outbound]:
                       "(hidden under five trials).")),
         person_id=person.id,
         attachments=[Attachment("document", key, "region-districts.csv", "text/csv")]))
-    for name, png in regional_charts(cells, ctx.tr).items():
+    for name, png in files.charts.items():
         key, _digest = store.put(png, "image/png", ctx.now)
         out.append(Outbound(text="", person_id=person.id,
                             attachments=[Attachment("photo", key, f"{name}.png", "image/png")]))
     await Audit(ctx.session).record(person.id, "export.region", "region", ctx.now,
-                                    groups=len(cells), via="chat")
+                                    groups=files.count, via="chat")
     return out

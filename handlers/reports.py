@@ -553,6 +553,26 @@ def districts_csv(rows: list[District], tr: Translator) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+@dataclass
+class RegionalFiles:
+    """What the regional centre gets, in the chat or from ``synaq export region``."""
+
+    figures: bytes  # region.csv: pupils reached by group
+    districts: bytes  # region-districts.csv: hosts and mentors by district
+    charts: dict[str, bytes]  # one PNG per dimension
+    count: int  # groups, for the audit log
+
+
+async def regional_files(journal: Journal, since: datetime | None, until: datetime | None,
+                         now: datetime, tr: Translator) -> RegionalFiles:
+    facts = await journal.facts(await journal.trials(None, since, until))
+    cells = regional_cells(facts, now)
+    rows = district_rows(facts, await journal.partner_sectors(),
+                         await journal.school_districts(), now)
+    return RegionalFiles(regional_csv(cells, tr), districts_csv(rows, tr),
+                         regional_charts(cells, tr), len(cells))
+
+
 # --- what the coordinator gets in the chat ------------------------------------------------------
 
 
