@@ -13,7 +13,7 @@ from typing import Any
 from bot.runtime import open_runtime, tick
 from bot.settings import Settings
 from handlers.context import Context
-from handlers.due import DUE_JOBS
+from handlers.features import WIRING
 
 from .memory import peak_rss_mb
 
@@ -31,8 +31,8 @@ async def main(now: datetime, minutes: int) -> dict[str, Any]:
                 job_seconds[name] = time.perf_counter() - started
         return run
 
-    for name, job in list(DUE_JOBS.items()):
-        DUE_JOBS[name] = timed(name, job)
+    for name, job in list(WIRING.due_jobs.items()):
+        WIRING.due_jobs[name] = timed(name, job)
     ticks = []
     try:
         for minute in range(minutes):

@@ -192,10 +192,11 @@ async def _invites(runtime: object, args: argparse.Namespace) -> int:
 
         return await run_invites(runtime, args)
     from handlers.context import Context
-    from handlers.invites import issue_for_pending
+    from handlers.coordinator.invites import issue_for_pending
+    from handlers.features import WIRING
 
     async with runtime.sessions() as session, session.begin():  # type: ignore[attr-defined]
-        ctx = Context(session=session, now=datetime.now(UTC),
+        ctx = Context(session=session, wiring=WIRING, now=datetime.now(UTC),
                       config=runtime.config)  # type: ignore[attr-defined]
         lines = await issue_for_pending(ctx, args.school, args.role)
     if args.json:

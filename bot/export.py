@@ -72,7 +72,7 @@ async def run(runtime: Any, args: argparse.Namespace) -> int:
 
 
 async def run_import(runtime: Any, args: argparse.Namespace) -> int:
-    from handlers.coordinator_import import report_lines
+    from handlers.coordinator.file_import import report_lines
     from locales import translator
     from storage.importer import import_files
 
@@ -84,8 +84,9 @@ async def run_import(runtime: Any, args: argparse.Namespace) -> int:
             print(f"synaq import: cannot read {path}: {exc.strerror}", file=sys.stderr)
             return 2
     from handlers.context import Context
+    from handlers.coordinator.changes import moved_by_import
     from handlers.delivery import enqueue
-    from handlers.trial_changes import moved_by_import
+    from handlers.features import WIRING
 
     now = datetime.now(UTC)
     async with runtime.sessions() as session:
@@ -94,7 +95,7 @@ async def run_import(runtime: Any, args: argparse.Namespace) -> int:
             result = await import_files(session, files, now=now, school_id=args.school)
             if result.ok and not args.check:
                 # A trial the file moved: people are told, reminders follow the new time.
-                ctx = Context(session=session, now=now, config=runtime.config)
+                ctx = Context(session=session, wiring=WIRING, now=now, config=runtime.config)
                 notices = [n for trial_id, start, end in result.moved
                            for n in await moved_by_import(ctx, trial_id, (start, end))]
                 await enqueue(ctx, notices)
@@ -116,8 +117,9 @@ async def run_import(runtime: Any, args: argparse.Namespace) -> int:
 async def run_invites(runtime: Any, args: argparse.Namespace) -> int:
     """``synaq invites`` with --class, --qr or --pdf."""
     from handlers.context import Context
-    from handlers.invite_sheet import issue_for_class, save_qr_pictures, sheet_pdf
-    from handlers.invites import issue_for_pending
+    from handlers.coordinator.invite_sheet import issue_for_class, save_qr_pictures, sheet_pdf
+    from handlers.coordinator.invites import issue_for_pending
+    from handlers.features import WIRING
     from storage.repos.audit import Audit
 
     if args.pdf and not args.class_name:
@@ -125,7 +127,7 @@ async def run_invites(runtime: Any, args: argparse.Namespace) -> int:
         return 2
     now = datetime.now(UTC)
     async with runtime.sessions() as session, session.begin():
-        ctx = Context(session=session, now=now, config=runtime.config)
+        ctx = Context(session=session, wiring=WIRING, now=now, config=runtime.config)
         if args.class_name:
             found = await _class(ctx, args.class_name, args.school)
             if isinstance(found, str):
@@ -175,13 +177,14 @@ async def _class(ctx: Any, name: str, school_id: int | None) -> Any:
 async def run_export(runtime: Any, args: argparse.Namespace) -> int:
     """``synaq export KIND``: write the file(s), record the export in the audit log."""
     from handlers.context import Context
+    from handlers.features import WIRING
     from locales import translator
     from storage.repos.audit import Audit
 
     tr = translator(args.lang)
     now = datetime.now(UTC)
     async with runtime.sessions() as session, session.begin():
-        ctx = Context(session=session, now=now, config=runtime.config)
+        ctx = Context(session=session, wiring=WIRING, now=now, config=runtime.config)
         exporter = EXPORTS[args.kind]
         outcome = await exporter(ctx, args, tr)
         if isinstance(outcome, str):
@@ -215,8 +218,8 @@ Outcome = tuple[str | None, dict[str, Any]] | str
 
 
 async def _journal(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.journal import journal_csv, journal_xlsx
-    from handlers.reports import school_journal
+    from handlers.reports.journal import journal_csv, journal_xlsx
+    from handlers.reports.targets import school_journal
 
     schools = [await ctx.schools.get(args.school)] if args.school else await ctx.schools.all()
     if not schools or schools[0] is None:
@@ -232,7 +235,7 @@ async def _journal(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _trial(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.reports import trial_report_pdf
+    from handlers.reports.targets import trial_report_pdf
     from storage.repos.journal import Journal
 
     journal = Journal(ctx.session)
@@ -245,7 +248,7 @@ async def _trial(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _targets(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.reports import school_targets, targets_xlsx
+    from handlers.reports.targets import school_targets, targets_xlsx
 
     schools = [await ctx.schools.get(args.school)] if args.school else await ctx.schools.all()
     if len(schools) != 1 or schools[0] is None:
@@ -256,7 +259,7 @@ async def _targets(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 async def _portfolio(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
     """The same document the pupil and their parents get in the chat (handlers/portfolio)."""
-    from handlers.portfolio import portfolio_document
+    from handlers.portfolio.view import portfolio_document
 
     pupil = await ctx.people.get(args.pupil_id)
     if pupil is None or "pupil" not in pupil.role_names:
@@ -266,7 +269,7 @@ async def _portfolio(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _region(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.reports import regional_files
+    from handlers.reports.targets import regional_files
     from storage.repos.journal import Journal
 
     since, until = _range(args.since, args.until, ctx.config.timezone)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.context import Config, Context
 from handlers.delivery import enqueue
-from handlers.due import DUE_JOBS
+from handlers.features import WIRING
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.files import MediaStore
 from storage.migrate import upgrade
@@ -93,10 +93,10 @@ async def tick(runtime: Runtime, now: datetime, deliver: bool = True) -> TickRep
     """Queue everything due at ``now`` (each job in its own transaction), then send."""
     queued: dict[str, int] = {}
     failed: list[str] = []
-    for name, job in DUE_JOBS.items():
+    for name, job in WIRING.due_jobs.items():
         try:
             async with runtime.sessions() as session, session.begin():
-                ctx = Context(session=session, now=now, config=runtime.config)
+                ctx = Context(session=session, wiring=WIRING, now=now, config=runtime.config)
                 queued[name] = await enqueue(ctx, await job(ctx))
         except Exception:
             log.exception("due job %s failed at %s", name, now.isoformat())

@@ -9,6 +9,7 @@ import time
 from handlers.context import Config, Context
 from handlers.delivery import enqueue
 from handlers.events import Inbound, Outbound
+from handlers.features import WIRING
 from handlers.inbound import handle
 from locales import _
 from storage.db import SessionFactory
@@ -39,7 +40,7 @@ class Service:
                 if inbound.external_id and not await InboundLog(session).claim(
                         inbound.channel, inbound.external_id, inbound.received_at):
                     return False
-                ctx = Context(session=session, now=inbound.received_at, config=self.config)
+                ctx = Context(session=session, wiring=WIRING, now=inbound.received_at, config=self.config)
                 messages = await handle(ctx, inbound)
                 await enqueue(ctx, messages, inbound)
         except Exception:
@@ -59,7 +60,7 @@ class Service:
                 if inbound.external_id:
                     await InboundLog(session).claim(
                         inbound.channel, inbound.external_id, inbound.received_at)
-                ctx = Context(session=session, now=inbound.received_at, config=self.config)
+                ctx = Context(session=session, wiring=WIRING, now=inbound.received_at, config=self.config)
                 found = await ctx.people.by_identity(inbound.channel, inbound.address)
                 person = found[0] if found else None
                 tr = ctx.tr_for(person, inbound.language_hint)

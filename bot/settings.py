@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     @field_validator("reminders")
     @classmethod
     def _reminders(cls, value: str) -> str:
-        from handlers.reminders import parse_overrides
+        from handlers.schedule.reminders import parse_overrides
 
         parse_overrides(value)  # raises ValueError with what is wrong
         return value
@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     @field_validator("quarter_starts")
     @classmethod
     def _quarter_starts(cls, value: str) -> str:
-        from handlers.school_time import parse_quarter_starts
+        from handlers.schedule.school_time import parse_quarter_starts
 
         parse_quarter_starts(value)
         return value
@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     @field_validator("retention")
     @classmethod
     def _retention(cls, value: str) -> str:
-        from handlers.retention import parse_retention
+        from handlers.privacy.retention import parse_retention
 
         parse_retention(value)
         return value

@@ -26,10 +26,3 @@ FLOWS: dict[str, Flow] = {
     )
 }
 
-
-def register(flow: Flow) -> Flow:
-    """Add a flow to ``FLOWS`` (feature modules call this for their own flows)."""
-    if flow.id in FLOWS and FLOWS[flow.id] is not flow:
-        raise ValueError(f"flow {flow.id} registered twice")
-    FLOWS[flow.id] = flow
-    return flow

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from handlers.context import Context
 from storage.models import (
     DeletionRequest,
     FlowRun,
@@ -43,8 +44,6 @@ from storage.models import (
     Trial,
 )
 from storage.repos.access import AccessRepo
-
-from .context import Context
 
 RUBRIC_FLOW = "mentor.rubric"
 SENT = "sent"

@@ -12,12 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flows.parent_consent import PHOTO_OPTIONS
+from handlers.context import Context
 from locales import Safe, Translator, _, escape
 from storage.models import Partner, Person, Site, Trial
-
-from .context import Context
-from .events import Button
-from .routing import payload
 
 TIER_LABELS = {o.value: o.label for o in PHOTO_OPTIONS}
 
@@ -170,7 +167,3 @@ def logistics_text(card: TrialCard, tr: Translator, child: Person | None) -> Saf
              tr(_("<b>Tomorrow is your trial «{trial}»</b>, {when}."), trial=card.trial.title,
                 when=when(card, tr)))
     return Safe("\n".join([title, "", *_practicalities(card, tr)]))
-
-
-def menu_button(tr: Translator) -> Button:
-    return Button(tr.plain(_("⬅️ Menu")), payload("m"))

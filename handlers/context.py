@@ -6,10 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.events import Button, Outbound
+
+if TYPE_CHECKING:  # the wiring's types name Context; at run time it is handed in by bot/
+    from handlers.feature import Wiring
 from locales import Safe, Translator, translator
 from storage.models import Identity, Person, School
 from storage.repos.flows import FlowRuns
@@ -18,8 +22,6 @@ from storage.repos.messaging import OutboxRepo
 from storage.repos.people import People
 from storage.repos.schools import Schools
 from storage.repos.trials import Trials
-
-from .events import Button, Outbound
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Config:
 class Context:
     session: AsyncSession
     now: datetime
+    # The features joined (handlers/features.py): what a button, command or flow leads to.
+    wiring: Wiring
     config: Config = field(default_factory=Config)
     # The person the event came from, once known, and the identity they used.
     person: Person | None = None

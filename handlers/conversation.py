@@ -1,14 +1,13 @@
 """Runs flows for a person: renders the current step, feeds inputs to the engine, replies.
 
-Features register, per flow id, what fills a flow's ``{placeholders}`` (``context_for``) and
-what happens when a run is complete (``on_complete``); per name, the options a step takes
-from the database (``options_from``, for ``Choice.source``) and the check of a typed answer
-(``text_check``, for ``Text.check``).
+What a flow's hooks are (its ``{placeholders}``, its guard, what happens when a run is
+complete) and where a step's options and text checks come from, features bind by value
+(``Feature.flow``, ``options_from``, ``text_check``); this module reads them from
+``ctx.wiring``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from flows import FLOWS
@@ -24,72 +23,22 @@ from flows.engine import (
     Outcome,
 )
 from flows.model import Choice, Flow, Option, Pick, Step, Text, Upload
+from handlers import access
+from handlers.buttons import Payload
+from handlers.context import Context
+from handlers.events import Button, Outbound
+from handlers.feature import Feature
+from handlers.refusal import Refusal
 from locales import Safe, _
 from storage.models import FlowRun
-
-from . import access
-from .context import Context
-from .events import Button, Outbound
-from .routing import callback, int_arg, payload
-
-ContextProvider = Callable[[Context, FlowRun], Awaitable[dict[str, Any]]]
-CompletionHook = Callable[[Context, FlowRun, dict[str, dict[str, Any]]], Awaitable[list[Outbound]]]
-# Asked before an input is applied; a message here refuses the input (e.g. consent missing).
-Guard = Callable[[Context, FlowRun], Awaitable[list[Outbound] | None]]
-
-# The options of a step with a ``source``, for the run's person (ids as values).
-OptionProvider = Callable[[Context, FlowRun], Awaitable[list[Option]]]
-# Reads a typed answer of a step with a ``check``: the value to store, or the problem.
-TextChecker = Callable[[Context, FlowRun, str], Awaitable[Checked]]
-
-CONTEXT_PROVIDERS: dict[str, ContextProvider] = {}
-COMPLETION_HOOKS: dict[str, CompletionHook] = {}
-GUARDS: dict[str, Guard] = {}
-OPTION_SOURCES: dict[str, OptionProvider] = {}
-TEXT_CHECKS: dict[str, TextChecker] = {}
-
-
-def context_for(flow_id: str) -> Callable[[ContextProvider], ContextProvider]:
-    def register(fn: ContextProvider) -> ContextProvider:
-        CONTEXT_PROVIDERS[flow_id] = fn
-        return fn
-    return register
-
-
-def on_complete(flow_id: str) -> Callable[[CompletionHook], CompletionHook]:
-    def register(fn: CompletionHook) -> CompletionHook:
-        COMPLETION_HOOKS[flow_id] = fn
-        return fn
-    return register
-
-
-def guard(flow_id: str) -> Callable[[Guard], Guard]:
-    def register(fn: Guard) -> Guard:
-        GUARDS[flow_id] = fn
-        return fn
-    return register
-
-
-def options_from(name: str) -> Callable[[OptionProvider], OptionProvider]:
-    def register(fn: OptionProvider) -> OptionProvider:
-        OPTION_SOURCES[name] = fn
-        return fn
-    return register
-
-
-def text_check(name: str) -> Callable[[TextChecker], TextChecker]:
-    def register(fn: TextChecker) -> TextChecker:
-        TEXT_CHECKS[name] = fn
-        return fn
-    return register
 
 
 def engine(ctx: Context) -> Engine:
     async def options(run: FlowRun, step: Choice) -> tuple[Option, ...]:
-        return tuple(await OPTION_SOURCES[step.source or ""](ctx, run))
+        return tuple(await ctx.wiring.options[step.source or ""](ctx, run))
 
     async def check(run: FlowRun, step: Text, text: str) -> Checked:
-        return await TEXT_CHECKS[step.check or ""](ctx, run, text)
+        return await ctx.wiring.text_checks[step.check or ""](ctx, run, text)
 
     return Engine(ctx.runs, ctx.now, options, check)
 
@@ -112,11 +61,9 @@ async def resume(ctx: Context, run: FlowRun) -> list[Outbound]:
 async def answer(ctx: Context, run: FlowRun, given: Input) -> list[Outbound]:
     """Apply one input of the current person to ``run`` (which must be theirs)."""
     flow = FLOWS[run.flow_id]
-    check = GUARDS.get(flow.id)
-    if check is not None:
-        refusal = await check(ctx, run)
-        if refusal is not None:
-            return refusal
+    refusal = await guard(ctx, run)
+    if refusal is not None:
+        return refusal
     outcome = await engine(ctx).accept(run, flow, given, ctx.tr.gettext)
     return await _reply(ctx, flow, outcome)
 
@@ -153,8 +100,8 @@ async def _reply(ctx: Context, flow: Flow, outcome: Outcome,
         return out
     if outcome.status == "completed":
         answers = await ctx.runs.answers(run.id)
-        hook = COMPLETION_HOOKS.get(flow.id)
-        extra = await hook(ctx, run, answers) if hook else []
+        hooks = ctx.wiring.hooks(flow.id)
+        extra = await hooks.on_complete(ctx, run, answers) if hooks and hooks.on_complete else []
         if not any(m.person_id == run.person_id for m in extra):
             out.append(ctx.say(flow.done_text, **values))
         out.extend(extra)
@@ -162,8 +109,14 @@ async def _reply(ctx: Context, flow: Flow, outcome: Outcome,
 
 
 async def _context(ctx: Context, run: FlowRun) -> dict[str, Any]:
-    provider = CONTEXT_PROVIDERS.get(run.flow_id)
-    return await provider(ctx, run) if provider else {}
+    hooks = ctx.wiring.hooks(run.flow_id)
+    return await hooks.context(ctx, run) if hooks and hooks.context else {}
+
+
+async def guard(ctx: Context, run: FlowRun) -> list[Outbound] | None:
+    """The flow's refusal of any input now (e.g. consent withdrawn), or None."""
+    hooks = ctx.wiring.hooks(run.flow_id)
+    return await hooks.guard(ctx, run) if hooks and hooks.guard else None
 
 
 async def ask(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
@@ -197,10 +150,10 @@ def prompt(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
             label = o.label if o.literal else tr.gettext(o.label)
             if isinstance(step, Pick):
                 label = ("⬜ " if o.value in (off or ()) else "✅ ") + label
-            buttons.append(Button(label, payload("f", run.id, step.id, o.value)))
+            buttons.append(Button(label, FlowAnswer(run.id, step.id, o.value).pack()))
         rows.extend(buttons[i:i + step.row] for i in range(0, len(buttons), step.row))
         if isinstance(step, Pick):
-            rows.append([Button(tr.plain(_("Done")), payload("f", run.id, step.id, DONE))])
+            rows.append([Button(tr.plain(_("Done")), FlowAnswer(run.id, step.id, DONE).pack())])
     elif isinstance(step, Text):
         hint = (_("Type your answer (up to {limit} characters) or send a voice note.")
                 if step.voice else _("Type your answer (up to {limit} characters)."))
@@ -208,13 +161,13 @@ def prompt(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
     elif isinstance(step, Upload):
         parts.append(f"<i>{tr(_('Send a photo, a scan or a file.'))}</i>")
         if step.many:
-            rows.append([Button(tr.plain(_("Done")), payload("f", run.id, step.id, DONE))])
+            rows.append([Button(tr.plain(_("Done")), FlowAnswer(run.id, step.id, DONE).pack())])
     nav: list[Button] = []
     if run.history:
-        nav.append(Button(tr.plain(_("« Back")), payload("f", run.id, step.id, BACK)))
+        nav.append(Button(tr.plain(_("« Back")), FlowAnswer(run.id, step.id, BACK).pack()))
     if step.optional:
         label = _("I have none") if isinstance(step, Upload) else _("Skip")
-        nav.append(Button(tr.plain(label), payload("f", run.id, step.id, SKIP)))
+        nav.append(Button(tr.plain(label), FlowAnswer(run.id, step.id, SKIP).pack()))
     if nav:
         rows.append(nav)
     assert ctx.person is not None
@@ -222,13 +175,24 @@ def prompt(ctx: Context, run: FlowRun, step: Step, values: dict[str, Any],
                     trial_id=run.trial_id)
 
 
-@callback("f")
-async def _flow_button(ctx: Context, args: list[str]) -> list[Outbound]:
-    """A button of a flow step: ``f:<run id>:<step id>:<option>``."""
-    grant = await access.check(ctx, access.Action.ANSWER_RUN, run_id=int_arg(args, 0))
-    if grant is None or grant.run is None or len(args) < 3:
-        return [ctx.say(_("This button is no longer active."))]
-    return await answer(ctx, grant.run, ButtonInput(step_id=args[1], value=args[2]))
+class FlowAnswer(Payload, prefix="f"):
+    """A button of a flow step: an option, or back / skip / done."""
+
+    run_id: int
+    step_id: str
+    value: str
+
+
+# The flows' own buttons; listed with the features in handlers/features.py.
+feature = Feature("conversation")
+
+
+@feature.button(FlowAnswer)
+async def _flow_button(ctx: Context, p: FlowAnswer) -> list[Outbound]:
+    grant = await access.check(ctx, access.Action.ANSWER_RUN, run_id=p.run_id)
+    if grant is None or grant.run is None:
+        raise Refusal()
+    return await answer(ctx, grant.run, ButtonInput(step_id=p.step_id, value=p.value))
 
 
 async def media_input(ctx: Context, run: FlowRun, media_id: int, kind: str) -> list[Outbound]:

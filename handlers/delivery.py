@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from .context import Context
-from .events import Inbound, Outbound
-from .textsplit import split_html
+from handlers.context import Context
+from handlers.events import Inbound, Outbound
+from handlers.textsplit import split_html
 
 # What one message may carry, per channel (Telegram: 4096 text, 1024 caption; WhatsApp: a
 # plain body 1600, but the body of quick replies and list pickers only 1024). A longer text

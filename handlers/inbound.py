@@ -2,56 +2,33 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 
 from flows.engine import TextInput
+from handlers import conversation, media, menu, onboarding
+from handlers.context import Context
+from handlers.events import Inbound, Outbound
+from handlers.refusal import NOT_ACTIVE, Refusal
+from handlers.routing import CALLBACKS
 from locales import _
 from storage.repos.invites import looks_like_code
 
-from . import conversation, media, menu, onboarding
-from .context import Context
-from .events import Inbound, Outbound
-from .routing import CALLBACKS, COMMANDS, FILE_HANDLERS
-
 FLOW_COMMANDS = ("/back", "/skip", "/done")
-
-# Feature modules register their callbacks, commands, menu sections and reminders on import.
-FEATURES = (
-    "coordinator",  # first: "New trial" and "My trials" head the coordinator's menu
-    "pupil",
-    "short_card",
-    "mentor",
-    "mentor_rubric",
-    "escort",
-    "parent",
-    "portfolio",
-    "summary",
-    "reminders",
-    "digest",
-    "quarterly",
-    "agreements",
-    "delivery_report",
-    "coordinator_import",
-    "invite_sheet",
-    "reports",
-    "regional",
-    "trial_setup",
-    "trial_changes",
-    "trial_status",
-    "mydata",
-    "deletion",
-    "retention",
-)
-for _feature in FEATURES:
-    importlib.import_module(f"{__package__}.{_feature}")
-
 
 # Control characters but tab and line breaks: invisible, and PostgreSQL cannot store NUL.
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
 
 
 async def handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
+    """What to answer ``inbound``; a handler's :class:`Refusal` is said here, in the
+    person's language."""
+    try:
+        return await _handle(ctx, inbound)
+    except Refusal as refusal:
+        return [ctx.say(refusal.msgid, **refusal.params)]
+
+
+async def _handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
     if inbound.text:
         inbound = replace(inbound, text=inbound.text.translate(_CONTROL))
     found = await ctx.people.by_identity(inbound.channel, inbound.address)
@@ -62,9 +39,16 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
 
     if inbound.callback is not None:
         prefix, *args = inbound.callback.split(":")
+        route = ctx.wiring.buttons.get(prefix)
+        if route is not None:
+            kind, on_button = route
+            pressed = kind.parse(args)
+            if pressed is None:  # a forged or stale payload of a known kind
+                raise Refusal(NOT_ACTIVE)
+            return await on_button(ctx, pressed)
         handler = CALLBACKS.get(prefix)
         if handler is None:
-            return [ctx.say(_("This button is no longer active."))]
+            raise Refusal(NOT_ACTIVE)
         return await handler(ctx, args)
 
     text = (inbound.text or "").strip()
@@ -78,7 +62,7 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
                          "file, or use the buttons."))]
         return out + (await conversation.resume(ctx, run) if run else [])
     if inbound.media and not (run and conversation.accepts_media(run, inbound.media[0].kind)):
-        for take in FILE_HANDLERS:  # a file no question is waiting for (an import)
+        for take in ctx.wiring.files:  # a file no question is waiting for (an import)
             taken = await take(ctx, inbound.media[0])
             if taken is not None:
                 return taken
@@ -108,7 +92,7 @@ async def _command(ctx: Context, inbound: Inbound, text: str) -> list[Outbound]:
         if not runs:
             return [ctx.say(_("There is no open questionnaire right now.")), await menu.menu(ctx)]
         return await conversation.answer(ctx, runs[0], TextInput(name))
-    handler = COMMANDS.get(name)
+    handler = ctx.wiring.commands.get(name)
     if handler is None:
         return [ctx.say(_("I do not know the command {command}. Send /help to see what I can "
                           "do."), command=name[:40])]

@@ -1,25 +1,19 @@
 """Receiving a file into a flow: checked, kept only where the rules allow, then answered.
 
 Features decide per flow whether a pupil's media may be kept (the three-tier photo rule):
-``media_rule(flow_id)`` registers a function returning the effective tier, or None when no
-restriction applies (e.g. a document from staff).
+``Feature.flow(..., media_rule=...)`` binds a function returning the effective tier, or None
+when no restriction applies (e.g. a document from staff).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
+from handlers import conversation
+from handlers.context import Context
+from handlers.events import IncomingMedia, Outbound
 from locales import _
 from storage.files import EXTENSIONS, MediaStore
 from storage.models import FlowRun, PhotoTier
 from storage.repos.media import MediaRepo
-
-from . import conversation
-from .context import Context
-from .events import IncomingMedia, Outbound
-
-TierRule = Callable[[Context, FlowRun], Awaitable[str | None]]
-TIER_RULES: dict[str, TierRule] = {}
 
 # Kinds that the three-tier photo/video rule covers; a voice note is an answer, not an image.
 VISUAL = {"photo", "video", "document"}
@@ -34,25 +28,17 @@ class MediaTooLarge(Exception):
         self.size = size
 
 
-def media_rule(flow_id: str) -> Callable[[TierRule], TierRule]:
-    def register(fn: TierRule) -> TierRule:
-        TIER_RULES[flow_id] = fn
-        return fn
-    return register
-
-
 async def receive(ctx: Context, run: FlowRun, item: IncomingMedia) -> list[Outbound]:
     """A file sent while ``run`` waits for an answer."""
     if not conversation.accepts_media(run, item.kind):
         # Let the engine explain what this step expects instead (nothing is stored).
         return await conversation.media_input(ctx, run, 0, item.kind)
     # A flow that refuses input now (e.g. consent withdrawn) must not keep the file either.
-    check = conversation.GUARDS.get(run.flow_id)
-    refusal = await check(ctx, run) if check else None
+    refusal = await conversation.guard(ctx, run)
     if refusal is not None:
         return refusal
-    rule = TIER_RULES.get(run.flow_id)
-    tier = await rule(ctx, run) if rule else None
+    hooks = ctx.wiring.hooks(run.flow_id)
+    tier = await hooks.media_rule(ctx, run) if hooks and hooks.media_rule else None
     if tier == PhotoTier.PROHIBITED and item.kind in VISUAL:
         return [ctx.say(_(
             "Thank you! Photos and videos from this trial cannot be kept: the permissions "

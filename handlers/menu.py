@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from locales import Safe, _
+from handlers.buttons import Payload
+from handlers.context import Context
+from handlers.events import Button, Inbound, Outbound
+from handlers.feature import EVERYONE, ROLE_ORDER, Feature
+from locales import Safe, Translator, _
 
-from .context import Context
-from .events import Button, Inbound, Outbound
-from .onboarding import ask_language
-from .routing import EVERYONE, MENU_SECTIONS, ROLE_ORDER, callback, command
+
+class ShowMenu(Payload, prefix="m"):
+    """The "Menu" button under a message."""
+
+
+feature = Feature("menu")
+
+
+def menu_button(tr: Translator) -> Button:
+    """"⬅️ Menu", under a message that ends what a person was doing."""
+    return Button(tr.plain(_("⬅️ Menu")), ShowMenu().pack())
 
 ROLE_NAMES = {
     "coordinator": _("School coordinator"),
@@ -25,31 +36,26 @@ async def menu(ctx: Context) -> Outbound:
     roles = [r for r in ROLE_ORDER if r in ctx.person.role_names]
     rows: list[list[Button]] = []
     for role in roles:
-        for provider in MENU_SECTIONS.get(role, []):
+        for provider in ctx.wiring.menus.get(role, []):
             rows.extend([b] for b in await provider(ctx))
     names = ", ".join(ctx.tr(ROLE_NAMES[r]) for r in roles)
     text = ctx.tr(_("Menu ({roles}). What would you like to do?"), roles=Safe(names))
     if not rows:
         text = ctx.tr(_("Menu ({roles}). Nothing needs your attention right now."),
                       roles=Safe(names))
-    for provider in MENU_SECTIONS.get(EVERYONE, []):  # last, under the roles' sections
+    for provider in ctx.wiring.menus.get(EVERYONE, []):  # last, under the roles' sections
         rows.extend([b] for b in await provider(ctx))
     return Outbound(text=text, person_id=ctx.person.id, buttons=rows)
 
 
-@callback("m")
-async def _menu_button(ctx: Context, args: list[str]) -> list[Outbound]:
+@feature.button(ShowMenu)
+async def _menu_button(ctx: Context, p: ShowMenu) -> list[Outbound]:
     return [await menu(ctx)]
 
 
-@command("/menu")
+@feature.command("/menu")
 async def _menu_command(ctx: Context, inbound: Inbound, arg: str) -> list[Outbound]:
     return [await menu(ctx)]
-
-
-@command("/language")
-async def _language_command(ctx: Context, inbound: Inbound, arg: str) -> list[Outbound]:
-    return await ask_language(ctx)
 
 
 ROLE_HELP = {
@@ -68,7 +74,7 @@ ROLE_HELP = {
 }
 
 
-@command("/help")
+@feature.command("/help")
 async def _help(ctx: Context, inbound: Inbound, arg: str) -> list[Outbound]:
     assert ctx.person is not None
     tr = ctx.tr

@@ -14,13 +14,16 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from flows.language import LANGUAGE
+from handlers import conversation
+from handlers.context import Context
+from handlers.events import Inbound, Outbound
+from handlers.feature import Feature
+from handlers.menu import menu
 from locales import LOCALES, Safe, _, translator
 from storage.models import CodeAttempt, FlowRun, Invite
 from storage.repos.invites import looks_like_code, normalise_code
 
-from . import conversation
-from .context import Context
-from .events import Inbound, Outbound
+feature = Feature("onboarding")
 
 MAX_FAILED_CODES = 5
 FAILED_CODE_WINDOW = timedelta(minutes=15)
@@ -94,7 +97,6 @@ async def known_person_code(ctx: Context, code: str) -> list[Outbound]:
             name=ctx.person.full_name)]
     await ctx.invites.redeem(invite, ctx.now)
     await ctx.people.add_role(ctx.person, invite.role)
-    from .menu import menu  # the menu imports this module's language prompt
 
     return [ctx.say(_("Done: a new role is added to your account.")), await menu(ctx)]
 
@@ -138,18 +140,23 @@ async def ask_language(ctx: Context) -> list[Outbound]:
     return await conversation.start(ctx, LANGUAGE)
 
 
-@conversation.context_for(LANGUAGE.id)
 async def _language_prompt(ctx: Context, run: FlowRun) -> dict[str, Any]:
     lines = [translator(loc)(_("Please choose your language.")) for loc in LOCALES]
     return {"prompt": Safe("\n".join(lines))}
 
 
-@conversation.on_complete(LANGUAGE.id)
 async def _language_chosen(ctx: Context, run: FlowRun,
                            answers: dict[str, dict[str, Any]]) -> list[Outbound]:
     assert ctx.person is not None
     ctx.person.locale = answers["locale"]["choice"]
-    from .menu import menu  # the menu module imports this one
 
     return [ctx.say(_("Language saved: English. You can change it any time with /language.")),
             await menu(ctx)]
+
+
+feature.flow(LANGUAGE, context=_language_prompt, on_complete=_language_chosen)
+
+
+@feature.command("/language")
+async def _language_command(ctx: Context, inbound: Inbound, arg: str) -> list[Outbound]:
+    return await ask_language(ctx)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.delivery import enqueue
-from handlers.timeline import REMINDERS, Recipient
+from handlers.features import WIRING
+from handlers.schedule.timeline import Recipient
 from storage.demo import load_demo
 from storage.models import FlowRun, Person, Trial
 from storage.repos.consents import Consents
@@ -108,10 +109,10 @@ class DemoSchool:
         """What the timeline job does for one registered reminder of the demo trial at
         ``h.now``: each recipient still pending gets the built messages, queued and
         delivered. Returns those recipients."""
-        reminder = REMINDERS[purpose]
+        reminder = WIRING.reminders[purpose]
         done: list[Recipient] = []
         async with self.h.db() as session:
-            ctx = Context(session=session, now=self.h.now, config=self.h.config)
+            ctx = Context(session=session, wiring=WIRING, now=self.h.now, config=self.h.config)
             trial = await session.get(Trial, self.trial_id)
             assert trial is not None
             for recipient in await reminder.recipients(ctx, trial):

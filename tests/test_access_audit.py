@@ -6,13 +6,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers.context import Context
-from handlers.invites import issue_for_pending
+from handlers.coordinator.invites import issue_for_pending
+from handlers.features import WIRING
 from storage.models import AuditLog
 
 
 async def test_issuing_invites_from_the_command_line_is_audited(h, demo):
     async with h.db() as s:
-        ctx = Context(session=s, now=h.now, config=h.config)
+        ctx = Context(session=s, wiring=WIRING, now=h.now, config=h.config)
         lines = await issue_for_pending(ctx, demo.school_id, "parent")
     async with h.db() as s:
         [entry] = list(await s.scalars(select(AuditLog).where(

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.runtime import tick
-from handlers.reminders import MOVED, dedup_key
-from handlers.timeline import Recipient
+from handlers.schedule.reminders import MOVED, dedup_key
+from handlers.schedule.timeline import Recipient
 from storage.models import FlowRun, Outbox
 from storage.repos.messaging import OutboxRepo
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from handlers.timeline import REMINDERS
+from handlers.features import WIRING
 from storage.models import Outbox, Participant, Trial
 from storage.repos.invites import Invites
 
@@ -89,7 +89,7 @@ async def timed(h: Harness, trial_id: int, moment: datetime) -> dict[int, set[st
     got: dict[int, set[str]] = {}
     for row in rows:
         purpose = (row.dedup_key or "").split(":")[0]
-        if purpose in REMINDERS:
+        if purpose in WIRING.reminders:
             got.setdefault(row.person_id or 0, set()).add(purpose)
     return got
 

@@ -12,7 +12,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from handlers.context import Context
-from handlers.portfolio import portfolio_document
+from handlers.features import WIRING
+from handlers.portfolio.view import portfolio_document
 from locales import translator
 from storage.db import create_engine, session_factory
 from storage.files import MediaStore
@@ -148,7 +149,7 @@ async def test_the_portfolio_export_shows_the_photo_only_while_the_permission_st
 
     async def portfolio() -> bytes:
         async with h.db() as session:
-            ctx = Context(session=session, now=h.now, config=h.config)
+            ctx = Context(session=session, wiring=WIRING, now=h.now, config=h.config)
             pupil = await ctx.people.get(aruzhan)
             assert pupil is not None
             return await portfolio_document(ctx, pupil, translator("kk"))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.timeline import REMINDERS
+from handlers.features import WIRING
 from storage.models import Outbox
 
 from .demo_school import MENTOR, PUPILS, TEACHER
@@ -23,15 +23,15 @@ async def _queued(h, purpose):
 
 def test_the_timeline_of_the_mentor_and_the_escort():
     day, hour = timedelta(days=1), timedelta(hours=1)
-    confirm = REMINDERS["mentor.confirm"]
+    confirm = WIRING.reminders["mentor.confirm"]
     assert (confirm.anchor, confirm.offsets) == ("start", (-2 * day, -day))
-    card, early = REMINDERS["card.short"], REMINDERS["card.short.early"]
+    card, early = WIRING.reminders["card.short"], WIRING.reminders["card.short.early"]
     assert (card.anchor, card.offsets, card.at_local) == ("start", (timedelta(0),), "08:00")
     assert (early.anchor, early.offsets, early.at_local) == ("start", (-hour,), None)
-    rubric, morning = REMINDERS["mentor.rubric"], REMINDERS["mentor.rubric.morning"]
+    rubric, morning = WIRING.reminders["mentor.rubric"], WIRING.reminders["mentor.rubric.morning"]
     assert (rubric.anchor, rubric.offsets) == ("end", (timedelta(0), 3 * hour))
     assert (morning.anchor, morning.offsets, morning.at_local) == ("end", (day,), "09:00")
-    attendance = REMINDERS["escort.attendance"]
+    attendance = WIRING.reminders["escort.attendance"]
     assert (attendance.anchor, attendance.offsets, attendance.audience) == (
         "start", (timedelta(0),), "teacher")
 

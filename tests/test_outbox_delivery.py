@@ -14,6 +14,7 @@ from bot.outbox import OutboxWorker
 from handlers.context import Context
 from handlers.delivery import enqueue
 from handlers.events import Outbound
+from handlers.features import WIRING
 from storage.db import create_engine, session_factory
 from storage.models import Identity, Outbox, Person, PersonRole
 from storage.repos.schools import Schools
@@ -41,7 +42,7 @@ async def people(h: Harness, n: int, role: str = "parent") -> list[tuple[int, in
 
 async def queue(h: Harness, messages: list[Outbound]) -> int:
     async with h.db() as session:
-        return await enqueue(Context(session=session, now=h.now, config=h.config), messages)
+        return await enqueue(Context(session=session, wiring=WIRING, now=h.now, config=h.config), messages)
 
 
 async def rows_of(h: Harness, person_id: int) -> list[Outbox]:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from handlers.context import Context
+from handlers.features import WIRING
 from storage.models import Consent, FlowRun, Trial
 from storage.repos.consents import Consents
 
@@ -295,17 +296,16 @@ async def test_buttons_for_another_familys_child_or_run_are_refused_and_change_n
 
 
 async def test_consent_reminders_are_registered_with_the_timeline(h, demo):
-    from handlers.timeline import REMINDERS
 
-    request, remind = REMINDERS["consent.request"], REMINDERS["consent.reminder"]
+    request, remind = WIRING.reminders["consent.request"], WIRING.reminders["consent.reminder"]
     assert (request.anchor, request.offsets, request.audience) == ("added", (timedelta(0),),
                                                                    "parent")
     assert (remind.anchor, remind.offsets) == ("start", (-timedelta(days=3), -timedelta(days=1)))
-    logistics = REMINDERS["logistics"]
+    logistics = WIRING.reminders["logistics"]
     assert (logistics.anchor, logistics.offsets, logistics.at_local) == (
         "start", (-timedelta(days=1),), "18:00")
     async with h.db() as s:
-        ctx = Context(session=s, now=h.now, config=h.config)
+        ctx = Context(session=s, wiring=WIRING, now=h.now, config=h.config)
         trial = await s.get(Trial, demo.trial_id)
         trial.status = "cancelled"
         assert await request.recipients(ctx, trial) == []

@@ -11,7 +11,8 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from handlers.context import Context
-from handlers.portfolio import shown_media
+from handlers.features import WIRING
+from handlers.portfolio.view import shown_media
 from storage.models import Media, Participant, PortfolioEntry, Trial
 from storage.repos.consents import Consents
 from storage.repos.trials import Trials
@@ -139,7 +140,7 @@ async def test_a_stricter_permission_hides_the_photo_everywhere_at_once(h, demo)
     await h.tick()
     async with h.db() as s:
         [media] = list(await s.scalars(select(Media)))
-        ctx = Context(session=s, now=h.now, config=h.config)
+        ctx = Context(session=s, wiring=WIRING, now=h.now, config=h.config)
         trial = await s.get(Trial, demo.trial_id)
         # Family and staff see a "portfolio only" photo; anything public does not.
         assert await shown_media(ctx, trial, demo.id(ARUZHAN), [media]) == [media]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from flows.criteria import CRITERIA
 from handlers.context import Context
-from handlers.timeline import REMINDERS
+from handlers.features import WIRING
 from storage.models import Answer, FlowRun, Media, Participant, Trial
 
 from .demo_school import PARENTS, PUPILS
@@ -219,7 +219,7 @@ async def test_before_and_after_reminders_go_to_the_right_pupils(h, demo):
     await demo.consent(SAULE, tier="Portfolio only")
     await demo.consent(MARAT, tier=None)
     aruzhan = await demo.join(ARUZHAN, lang="en")
-    before, after = REMINDERS["pupil.before"], REMINDERS["pupil.after"]
+    before, after = WIRING.reminders["pupil.before"], WIRING.reminders["pupil.after"]
     assert (before.anchor, before.offsets, before.at_local) == (
         "start", (-timedelta(days=1),), "15:00")
     assert (after.anchor, after.offsets) == ("end", (timedelta(0), timedelta(days=1)))
@@ -236,7 +236,7 @@ async def test_before_and_after_reminders_go_to_the_right_pupils(h, demo):
     # After the end: only the pupil with consent.
     trial = await after_the_trial(h, demo)
     async with h.db() as s:
-        ctx = Context(session=s, now=h.now, config=h.config)
+        ctx = Context(session=s, wiring=WIRING, now=h.now, config=h.config)
         fresh = await s.get(Trial, trial.id)
         assert [r.person_id for r in await after.recipients(ctx, fresh)] == [demo.id(ARUZHAN)]
         [message] = await after.build(ctx, fresh, (await after.recipients(ctx, fresh))[0], 1)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.timeline import REMINDERS
+from handlers.features import WIRING
 from storage.models import Answer, FlowRun
 
 from .demo_school import PARENTS, PUPILS
@@ -91,7 +91,7 @@ async def test_trace_needs_consent_too(h, demo):
 
 
 async def test_trace_reminder_timing_and_recipients(h, demo):
-    trace = REMINDERS["pupil.trace"]
+    trace = WIRING.reminders["pupil.trace"]
     assert (trace.anchor, trace.offsets, trace.at_local) == (
         "end", (timedelta(days=1), timedelta(days=2)), "15:00")
     await demo.consent(SAULE)

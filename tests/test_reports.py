@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from handlers.reports import (
+from handlers.reports.targets import (
     MIN_CELL,
     Cell,
     district_rows,

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.settings import Settings
-from handlers.retention import cutoff, parse_retention
+from handlers.privacy.retention import cutoff, parse_retention
 from storage.models import Answer, AuditLog, Consent, FlowRun, Media, Outbox, ProcessedInbound
 
 from .demo_school import PARENTS, jpeg

@@ -14,11 +14,11 @@ from typing import Literal
 import pytest
 from sqlalchemy import select
 
-import handlers.reminders as reminders
 from handlers.context import Context
 from handlers.events import Outbound
-from handlers.reminders import parse_overrides, schedule
-from handlers.timeline import Recipient, Reminder
+from handlers.features import WIRING
+from handlers.schedule.reminders import parse_overrides, schedule
+from handlers.schedule.timeline import Recipient, Reminder
 from storage.models import Outbox, Trial
 from storage.repos.trials import Trials
 
@@ -56,11 +56,13 @@ test_reminder.__test__ = False  # type: ignore[attr-defined]  # a factory, not a
 
 @pytest.fixture
 def only(monkeypatch):
-    """Make ``reminder`` the only one in the registry for this test."""
+    """Make ``reminder`` the only one in the wiring for this test."""
     ANSWERED.clear()
 
     def use(reminder: Reminder) -> Reminder:
-        monkeypatch.setattr(reminders, "REMINDERS", {reminder.purpose: reminder})
+        for purpose in list(WIRING.reminders):
+            monkeypatch.delitem(WIRING.reminders, purpose)
+        monkeypatch.setitem(WIRING.reminders, reminder.purpose, reminder)
         return reminder
     return use
 

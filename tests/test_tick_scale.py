@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 
 from handlers.context import Context
 from handlers.delivery import enqueue
-from handlers.due import DUE_JOBS
+from handlers.features import WIRING
 from storage.models import Guardian, Identity, Participant, Person, PersonRole, School, Trial
 
 PUPILS = 100_000
@@ -69,8 +69,8 @@ async def test_a_tick_over_100000_pupils_is_quick(h):
         for name in ("timeline", "digest", "quarterly", "agreements"):
             started = time.perf_counter()
             async with h.db() as session:
-                ctx = Context(session=session, now=moment, config=h.config)
-                queued += await enqueue(ctx, await DUE_JOBS[name](ctx))
+                ctx = Context(session=session, wiring=WIRING, now=moment, config=h.config)
+                queued += await enqueue(ctx, await WIRING.due_jobs[name](ctx))
             timings[name] = time.perf_counter() - started
         print(f"\n{run} over {PUPILS:,} pupils, {PUPILS:,} parents and {TRIALS:,} trials "
               f"({near} within 5 days): {queued} queued; "

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from handlers.school_time import SchoolTime
+from handlers.schedule.school_time import SchoolTime
 from storage.models import Outbox, Trial
 from storage.repos.trials import Trials
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.delivery import enqueue
 from handlers.events import Attachment, Button, Outbound
+from handlers.features import WIRING
 from storage.files import MediaStore
 from storage.models import Identity, Outbox, Person, WhatsAppMessage
 
@@ -53,7 +54,7 @@ async def joined_parent(demo, wa: WhatsApp, name: str = PARENTS[0],
 async def queue(h, person_id: int, text: str, purpose: str, **kw) -> None:
     """What a reminder job queues for a person: through the real delivery path."""
     async with h.db() as session:
-        ctx = Context(session=session, now=h.now, config=h.config)
+        ctx = Context(session=session, wiring=WIRING, now=h.now, config=h.config)
         await enqueue(ctx, [Outbound(text=text, person_id=person_id, purpose=purpose,
                                      dedup_key=f"{purpose}:{person_id}:{h.now}", **kw)])
 

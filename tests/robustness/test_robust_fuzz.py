@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from flows import FLOWS
 from flows.model import Text, Upload
+from handlers.features import WIRING
 from handlers.routing import CALLBACKS
 from storage.files import EXTENSIONS
 from storage.models import FlowRun, RunStatus, School, Trial
@@ -96,7 +97,7 @@ def event_strategy(scene: Scene) -> st.SearchStrategy[tuple[str, str, Any]]:
     ident = st.one_of(st.sampled_from(scene.ids), st.integers(-5, 2**63),
                       st.sampled_from(["", "x", "1e3", "٣", "0x10", " 1", "1;2"]))
     prefixed = st.builds(lambda p, a, b: ":".join(str(x) for x in (p, a, b)),
-                         st.sampled_from(sorted(CALLBACKS)), ident, ident)
+                         st.sampled_from(sorted({*WIRING.buttons, *CALLBACKS})), ident, ident)
     raw = st.binary(max_size=64).map(lambda b: b.decode("utf-8", "replace"))
     # A real button: of the person's own latest message (the flow goes on), or of someone
     # else's (a button that is not theirs).

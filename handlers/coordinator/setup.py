@@ -1,0 +1,479 @@
+"""Setting up a trial in the chat: a new one step by step (flow ``trial.setup``), or a copy of
+a past one (``trial.copy``); the options their steps offer and how typed answers are read.
+
+Why a flow and not a sequence of handlers: every answer is stored as it comes (a restart loses
+nothing), "back" and "skip" work as in every questionnaire, typed text reaches the open
+question, and WhatsApp shows the same steps. Options that are rows of the database come from
+the providers below, asked again when a step is answered, always within the coordinator's
+school: a forged button naming another school's site, class or pupil is not among them and
+changes nothing. Nothing is written before the last step; then the trial and its participants
+are created together (``Participant.added_at`` = now), so the consent requests go out on the
+scheduler's next tick (handlers/parent.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flows.engine import Checked
+from flows.model import Option
+from flows.trial_setup import CREATE, TRIAL_COPY, TRIAL_MOVE, TRIAL_SETUP
+from handlers import conversation
+from handlers.briefing import TIER_LABELS
+from handlers.context import Context
+from handlers.coordinator.status import pending_people
+from handlers.coordinator.trials import coordinator, not_found, school_of, school_trial, span
+from handlers.events import Button, Outbound
+from handlers.feature import Feature
+from handlers.menu import menu_button
+from handlers.routing import callback, int_arg, payload
+from locales import Safe, Translator, _, escape
+from storage.importer.plan import band
+from storage.models import FlowRun, Partner, Person, RunStatus, School, SchoolClass, Site
+from storage.repos.audit import Audit
+from storage.repos.trial_setup import TrialSetup
+
+feature = Feature("coordinator.setup")
+
+Answers = dict[str, dict[str, Any]]
+
+# --- reading a typed date and time ----------------------------------------------------------
+
+_DATE = (r"(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
+         r"|(?P<d>\d{1,2})[./](?P<m>\d{1,2})(?:[./](?P<y>\d{4}|\d{2}))?)")
+_TIME = (r"(?P<h1>\d{1,2})[:.](?P<n1>\d{2})\s*(?:-|–|—|−|\.\.|до|to)\s*"
+         r"(?P<h2>\d{1,2})[:.](?P<n2>\d{2})")
+_WHEN = re.compile(rf"^\s*{_DATE}(?:\s*,\s*|\s+){_TIME}\s*$", re.IGNORECASE)
+
+UNREADABLE = _("I could not read a date and a time here. Please write them like this: "
+               "{example}")
+NO_SUCH_DATE = _("There is no such date: {date}. Please check the day and the month, like "
+                 "this: {example}")
+NO_SUCH_TIME = _("There is no such time of day: {time}. Please write hours and minutes, like "
+                 "this: {example}")
+END_FIRST = _("The end ({end}) must be later than the start ({start}). Please write the time "
+              "again, like this: {example}")
+PAST = _("This moment has already passed ({when}). Please give a date and time in the "
+         "future, like this: {example}")
+SAME_TIME = _("This is the trial's time already. Please give the new date and time, like "
+              "this: {example}")
+TOO_MANY_STEPS = _("At most three steps fit here; you wrote {count}. Please join some of them "
+                   "and send the list again.")
+
+
+@dataclass(frozen=True)
+class When:
+    starts: datetime
+    ends: datetime
+
+
+def parse_when(text: str, now: datetime, zone: ZoneInfo) -> When | tuple[str, dict[str, str]]:
+    """"27.11.2026 10:00-12:00" (also "27.11 10.00–12.00", "2026-11-27 10:00-12:00") in the
+    school's zone; a date without a year is the next such day. Either the moments, or the
+    problem's msgid and its parameters."""
+    m = _WHEN.match(text)
+    if m is None:
+        return UNREADABLE, {}
+    today = now.astimezone(zone).date()
+    if m["iy"]:
+        year: int | None = int(m["iy"])
+        month, day_of_month = int(m["im"]), int(m["id"])
+    else:
+        year = (int(m["y"]) + (2000 if len(m["y"]) == 2 else 0)) if m["y"] else None
+        month, day_of_month = int(m["m"]), int(m["d"])
+    try:
+        day = date(year or today.year, month, day_of_month)
+        if year is None and day < today:
+            day = date(today.year + 1, month, day_of_month)
+    except ValueError:
+        return NO_SUCH_DATE, {"date": f"{day_of_month:02d}.{month:02d}"
+                              + (f".{year}" if year else "")}
+    clocks = []
+    for h, n in (("h1", "n1"), ("h2", "n2")):
+        try:
+            clocks.append(time(int(m[h]), int(m[n])))
+        except ValueError:
+            return NO_SUCH_TIME, {"time": f"{m[h]}:{m[n]}"}
+    starts = datetime.combine(day, clocks[0], zone).astimezone(UTC)
+    ends = datetime.combine(day, clocks[1], zone).astimezone(UTC)
+    if ends <= starts:
+        return END_FIRST, {"start": clocks[0].strftime("%H:%M"), "end": clocks[1].strftime("%H:%M")}
+    if starts <= now:
+        return PAST, {"when": f"{day:%d.%m.%Y} {clocks[0]:%H:%M}"}
+    return When(starts, ends)
+
+
+def example_when(now: datetime, zone: ZoneInfo) -> str:
+    """A week from today, 10:00–12:00, written the way the coordinator is asked to."""
+    return f"{now.astimezone(zone).date() + timedelta(days=7):%d.%m.%Y} 10:00-12:00"
+
+
+_BULLET = re.compile(r"^\s*(?:\d{1,2}\s*[.)]|[-•*–])\s*")
+
+
+def parse_steps(text: str) -> list[str]:
+    """The mini-task's steps: one a line (or separated by ";" on a single line), without
+    the numbers or bullets the coordinator may have typed."""
+    lines = text.splitlines()
+    if len(lines) == 1 and ";" in text:
+        lines = text.split(";")
+    return [s for s in (_BULLET.sub("", line).strip() for line in lines) if s]
+
+
+async def _zone(ctx: Context) -> ZoneInfo:
+    school = await school_of(ctx)
+    return ZoneInfo(school.timezone if school else ctx.config.timezone)
+
+
+@feature.text_check("when")
+async def _check_when(ctx: Context, run: FlowRun, text: str) -> Checked:
+    zone = await _zone(ctx)
+    example = example_when(ctx.now, zone)
+    parsed = parse_when(text, ctx.now, zone)
+    if not isinstance(parsed, When):
+        problem, params = parsed
+        return Checked(problem=problem, params={**params, "example": example})
+    if run.flow_id == TRIAL_MOVE.id:
+        trial = await school_trial(ctx, run.trial_id)
+        if trial is not None and (trial.starts_at, trial.ends_at) == (parsed.starts,
+                                                                      parsed.ends):
+            return Checked(problem=SAME_TIME, params={"example": example})
+    return Checked({"starts": parsed.starts.isoformat(), "ends": parsed.ends.isoformat()})
+
+
+@feature.text_check("steps")
+async def _check_steps(ctx: Context, run: FlowRun, text: str) -> Checked:
+    steps = parse_steps(text)
+    if len(steps) > 3:
+        return Checked(problem=TOO_MANY_STEPS, params={"count": len(steps)})
+    return Checked({"steps": steps})
+
+
+def stored_when(answers: Answers) -> When | None:
+    value = answers.get("when", {})
+    if "starts" not in value:
+        return None
+    return When(datetime.fromisoformat(value["starts"]), datetime.fromisoformat(value["ends"]))
+
+
+# --- what the steps offer: always within the coordinator's school ----------------------------
+
+def _school_id(ctx: Context, run: FlowRun) -> int | None:
+    person = coordinator(ctx)
+    return person.school_id if person is not None and person.id == run.person_id else None
+
+
+def _id(answers: Answers, step: str) -> int | None:
+    value = answers.get(step, {}).get("choice")
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _people(people: list[Person]) -> list[Option]:
+    return [Option(str(p.id), p.full_name, literal=True) for p in people]
+
+
+async def mentors_of_site(ctx: Context, school_id: int, site_id: int | None) -> list[Person]:
+    found = await TrialSetup(ctx.session).site(school_id, site_id)
+    if found is None:
+        return []
+    return await TrialSetup(ctx.session).staff(school_id, "mentor", found[1].id)
+
+
+@feature.options_from("sites")
+async def _sites(ctx: Context, run: FlowRun) -> list[Option]:
+    school_id = _school_id(ctx, run)
+    if school_id is None:
+        return []
+    return [Option(str(site.id), f"{partner.name} — {site.name}", literal=True)
+            for site, partner in await TrialSetup(ctx.session).sites(school_id)]
+
+
+@feature.options_from("mentors")
+async def _mentors(ctx: Context, run: FlowRun) -> list[Option]:
+    school_id = _school_id(ctx, run)
+    if school_id is None:
+        return []
+    answers = await ctx.runs.answers(run.id)
+    return _people(await mentors_of_site(ctx, school_id, _id(answers, "site")))
+
+
+@feature.options_from("teachers")
+async def _teachers(ctx: Context, run: FlowRun) -> list[Option]:
+    school_id = _school_id(ctx, run)
+    if school_id is None:
+        return []
+    return _people(await TrialSetup(ctx.session).staff(school_id, "teacher"))
+
+
+@feature.options_from("classes")
+async def _classes(ctx: Context, run: FlowRun) -> list[Option]:
+    school_id = _school_id(ctx, run)
+    if school_id is None:
+        return []
+    return [Option(str(c.id), c.name, literal=True)
+            for c in await TrialSetup(ctx.session).classes(school_id)]
+
+
+@feature.options_from("pupils")
+async def _pupils(ctx: Context, run: FlowRun) -> list[Option]:
+    school_id = _school_id(ctx, run)
+    if school_id is None:
+        return []
+    answers = await ctx.runs.answers(run.id)
+    repo = TrialSetup(ctx.session)
+    school_class = await repo.school_class(school_id, _id(answers, "class"))
+    if school_class is None:
+        return []
+    return _people(await repo.pupils(school_id, school_class.id))
+
+
+# --- the card being set up ---------------------------------------------------------------------
+
+@dataclass
+class Draft:
+    """A trial as the answers so far describe it, every row checked against the school."""
+
+    title: str
+    when: When | None
+    site: Site | None
+    partner: Partner | None
+    mentor: Person | None
+    escort: Person | None
+    school_class: SchoolClass | None
+    pupils: list[Person]
+    fields: dict[str, Any] = field(default_factory=dict)  # the card's other fields
+
+
+def _text(answers: Answers, step: str) -> str | None:
+    value = answers.get(step, {}).get("text")
+    return value if isinstance(value, str) and value else None
+
+
+async def draft_of(ctx: Context, run: FlowRun, school: School,
+                   answers: Answers) -> Draft | None:
+    """None when a duplicate's source is not the school's (any more)."""
+    repo = TrialSetup(ctx.session)
+    if run.flow_id == TRIAL_COPY.id:
+        source = await repo.school_trial(school.id, run.trial_id)
+        if source is None:
+            return None
+        fields = repo.copied(source)
+        for name in ("title", "site_id", "mentor_id", "escort_id"):  # checked below
+            del fields[name]
+        title, site_id = source.title, source.site_id
+        mentor_id, escort_id = source.mentor_id, source.escort_id
+        if source.gather_at is not None and (when := stored_when(answers)) is not None:
+            fields["gather_at"] = when.starts + (source.gather_at - source.starts_at)
+    else:
+        title = _text(answers, "title") or ""
+        site_id, mentor_id, escort_id = (_id(answers, "site"), _id(answers, "mentor"),
+                                         _id(answers, "escort"))
+        photo = answers.get("photo", {}).get("choice")
+        fields = {"pupil_goal": _text(answers, "goal"),
+                  "mini_task": list(answers.get("task", {}).get("steps", [])),
+                  "ppe": _text(answers, "ppe"), "bring": _text(answers, "bring"),
+                  "risks": _text(answers, "risks"),
+                  "photo_policy": photo if photo in TIER_LABELS else None}
+    found = await repo.site(school.id, site_id)
+    site, partner = found if found else (None, None)
+    mentors = await repo.staff(school.id, "mentor", partner.id) if partner else []
+    teachers = await repo.staff(school.id, "teacher")
+    school_class = await repo.school_class(school.id, _id(answers, "class"))
+    if school_class is not None:  # Annex 2's grade band, as the import sets it
+        fields["grade_band"] = band(school_class.grade) or fields.get("grade_band")
+    chosen = set(answers.get("pupils", {}).get("chosen", []))
+    pupils = ([p for p in await repo.pupils(school.id, school_class.id) if str(p.id) in chosen]
+              if school_class else [])
+    return Draft(
+        title=title, when=stored_when(answers), site=site, partner=partner,
+        mentor=next((p for p in mentors if p.id == mentor_id), None),
+        escort=next((p for p in teachers if p.id == escort_id), None),
+        school_class=school_class, pupils=pupils, fields=fields)
+
+
+def card_lines(tr: Translator, draft: Draft, tz: str) -> list[str]:
+    """The card in a few lines (form А's fields the chat set), for the coordinator."""
+    dash = "—"
+    f = draft.fields
+    where = ", ".join(x for x in (draft.partner.name if draft.partner else None,
+                                  draft.site.name if draft.site else None,
+                                  draft.site.address if draft.site else None) if x)
+    steps = [f"{i}) {escape(s)}" for i, s in enumerate(f.get("mini_task") or [], 1)]
+    policy = f.get("photo_policy")
+    if policy in TIER_LABELS:
+        photo = tr(TIER_LABELS[policy])
+    elif draft.site is not None and draft.site.photo_policy in TIER_LABELS:
+        photo = tr(_("{policy} (the site's rule)"),
+                   policy=tr(TIER_LABELS[draft.site.photo_policy]))
+    else:
+        photo = Safe(dash)
+    class_name = draft.school_class.name if draft.school_class else dash
+    return [
+        tr(_("<b>Name:</b> {title}"), title=draft.title or dash),
+        tr(_("<b>When:</b> {when}"),
+           when=span(tr, draft.when.starts, draft.when.ends, tz) if draft.when else dash),
+        tr(_("<b>Where:</b> {where}"), where=where or dash),
+        tr(_("<b>Mentor:</b> {mentor}"),
+           mentor=draft.mentor.full_name if draft.mentor else tr(_("to be assigned later"))),
+        tr(_("<b>Escort:</b> {escort}"),
+           escort=draft.escort.full_name if draft.escort else tr(_("to be assigned later"))),
+        tr(_("<b>Class {name}, pupils ({count}):</b> {pupils}"), name=class_name,
+           count=len(draft.pupils), pupils=", ".join(p.full_name for p in draft.pupils) or dash),
+        tr(_("<b>Goal for the pupil:</b> {goal}"), goal=f.get("pupil_goal") or dash),
+        tr(_("<b>Mini-task:</b> {steps}"), steps=Safe("\n" + "\n".join(steps)) if steps else dash),
+        tr(_("<b>PPE and clothing:</b> {ppe}"), ppe=f.get("ppe") or dash),
+        tr(_("<b>What to bring:</b> {bring}"), bring=f.get("bring") or dash),
+        tr(_("<b>Risks and mitigations:</b> {risks}"), risks=f.get("risks") or dash),
+        tr(_("<b>Photo and video:</b> {photo}"), photo=photo),
+    ]
+
+
+# --- the conversation --------------------------------------------------------------------------
+
+async def _setup_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
+    school = await school_of(ctx)
+    values: dict[str, Any] = {"example": "", "source": "", "class_name": "", "mentor_note": "",
+                              "site_policy": "—", "summary": ""}
+    if school is None:
+        return values
+    tr = ctx.tr
+    values["example"] = example_when(ctx.now, ZoneInfo(school.timezone))
+    answers = await ctx.runs.answers(run.id)
+    repo = TrialSetup(ctx.session)
+    if run.flow_id == TRIAL_COPY.id:
+        source = await repo.school_trial(school.id, run.trial_id)
+        values["source"] = source.title if source else ""
+    school_class = await repo.school_class(school.id, _id(answers, "class"))
+    values["class_name"] = school_class.name if school_class else ""
+    found = await repo.site(school.id, _id(answers, "site"))
+    if found is not None:
+        site, partner = found
+        values["site_policy"] = tr(TIER_LABELS.get(site.photo_policy, _("not set")))
+        if run.step_id == "mentor" and not await repo.staff(school.id, "mentor", partner.id):
+            values["mentor_note"] = Safe("\n\n<i>" + tr(_(
+                "No mentor of {partner} has joined the school's lists yet: skip this step, "
+                "import the mentor and assign them later."), partner=partner.name) + "</i>")
+    if run.step_id == "confirm":
+        draft = await draft_of(ctx, run, school, answers)
+        if draft is not None:
+            values["summary"] = Safe("\n".join(
+                [tr(_("<b>Please check the new trial:</b>")), *card_lines(tr, draft,
+                                                                           school.timezone)]))
+    return values
+
+
+async def _setup_guard(ctx: Context, run: FlowRun) -> list[Outbound] | None:
+    """The person is still a coordinator (and a duplicate's source still their school's)."""
+    if coordinator(ctx) is not None and (
+            run.flow_id != TRIAL_COPY.id or await school_trial(ctx, run.trial_id) is not None):
+        return None
+    await ctx.runs.cancel(run, ctx.now)
+    return [not_found(ctx)]
+
+
+async def _create(ctx: Context, run: FlowRun, answers: Answers) -> list[Outbound]:
+    """"Create": the trial, its participants, and what was made of it."""
+    person, school = coordinator(ctx), await school_of(ctx)
+    if person is None or school is None:
+        return [not_found(ctx)]
+    tr = ctx.tr
+    if answers.get("confirm", {}).get("choice") != CREATE:
+        return [ctx.say(_("Nothing was created. You can start a new trial from the menu at "
+                          "any time."), [[menu_button(tr)]])]
+    draft = await draft_of(ctx, run, school, answers)
+    if draft is None:
+        return [not_found(ctx)]
+    problem = _missing(ctx, draft)
+    if problem is not None:
+        return [ctx.say(problem, [[menu_button(tr)]])]
+    assert draft.when and draft.site and draft.school_class
+    trial = await TrialSetup(ctx.session).create(
+        school_id=school.id, title=draft.title, class_id=draft.school_class.id,
+        starts_at=draft.when.starts, ends_at=draft.when.ends, site_id=draft.site.id,
+        coordinator_id=person.id, mentor_id=draft.mentor.id if draft.mentor else None,
+        escort_id=draft.escort.id if draft.escort else None,
+        created_at=ctx.now, updated_at=ctx.now, **draft.fields)
+    for pupil in draft.pupils:
+        await ctx.trials.add_participant(trial.id, pupil.id, ctx.now)
+    await Audit(ctx.session).record(person.id, "trial.create", f"trial:{trial.id}", ctx.now,
+                                    copied_from=run.trial_id, pupils=len(draft.pupils))
+    waiting = len(await pending_people(ctx, trial))
+    lines = [tr(_("✅ The trial is created.")), "", *card_lines(tr, draft, school.timezone), "",
+             tr(_("The parents of the pupils get the briefing and the consent request within "
+                  "a few minutes, as soon as they have joined Synaq; the mentor is asked to "
+                  "confirm two days before."))]
+    rows: list[list[Button]] = []
+    if waiting:
+        lines.append(tr(_("People of this trial who have not joined Synaq yet: {count}."),
+                        count=waiting))
+        rows.append([Button(tr.plain(_("✉️ Invite those who have not joined ({count})"),
+                                     count=waiting), payload("tin", trial.id))])
+    rows += [[Button(tr.plain(_("📋 Trial status")), payload("ts", trial.id))],
+             [menu_button(tr)]]
+    return [Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=rows,
+                     trial_id=trial.id)]
+
+
+def _missing(ctx: Context, draft: Draft) -> str | None:
+    """Why the trial cannot be created after all (something changed meanwhile)."""
+    if draft.when is None or draft.when.starts <= ctx.now:
+        return _("The time you gave has passed meanwhile, so nothing was created. Please "
+                 "start again from the menu.")
+    if draft.site is None or draft.school_class is None or not draft.title:
+        return _("The site or the class is no longer in the school's lists, so nothing was "
+                 "created. Please start again from the menu.")
+    if not draft.pupils:
+        return _("None of the chosen pupils is in the class any more, so nothing was created. "
+                 "Please start again from the menu.")
+    return None
+
+
+# --- the menu's buttons ----------------------------------------------------------------------------
+
+async def _cannot_start(ctx: Context, school_id: int) -> Outbound | None:
+    repo = TrialSetup(ctx.session)
+    if not await repo.sites(school_id):
+        return ctx.say(_("There are no partners' sites yet. Import the partners and their sites "
+                         "first: send me the school's spreadsheet (XLSX or CSV)."))
+    if not await repo.classes(school_id):
+        return ctx.say(_("There are no classes yet. Import the school's lists first: send me "
+                         "the spreadsheet (XLSX or CSV)."))
+    return None
+
+
+@callback("tn")
+async def _new(ctx: Context, args: list[str]) -> list[Outbound]:
+    """``tn``: start (or go on with) a new trial."""
+    person = coordinator(ctx)
+    if person is None or person.school_id is None:
+        return [ctx.say(_("Only a school coordinator can set up trials."))]
+    refusal = await _cannot_start(ctx, person.school_id)
+    if refusal is not None:
+        return [refusal]
+    run = await ctx.runs.latest(person.id, TRIAL_SETUP.id)
+    if run is not None and run.status == RunStatus.ACTIVE:
+        return await conversation.resume(ctx, run)
+    return await conversation.start(ctx, TRIAL_SETUP)
+
+
+@callback("tdu")
+async def _duplicate(ctx: Context, args: list[str]) -> list[Outbound]:
+    """``tdu:<trial>``: a new trial from this one's card."""
+    trial = await school_trial(ctx, int_arg(args, 0))
+    if trial is None or trial.school_id is None:
+        return [not_found(ctx)]
+    refusal = await _cannot_start(ctx, trial.school_id)
+    if refusal is not None:
+        return [refusal]
+    if await TrialSetup(ctx.session).site(trial.school_id, trial.site_id) is None:
+        return [ctx.say(_("This trial's site is no longer in the school's lists, so its card "
+                          "cannot be copied. Please set up a new trial instead."))]
+    return await conversation.start(ctx, TRIAL_COPY, trial_id=trial.id)
+
+
+feature.flow(TRIAL_SETUP, context=_setup_context, guard=_setup_guard, on_complete=_create)
+feature.flow(TRIAL_COPY, context=_setup_context, guard=_setup_guard, on_complete=_create)
