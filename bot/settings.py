@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     default_locale: str = "kk"
     quiet_hours: str = "21:00-08:00"
-    # Timed work: overrides of the timeline (handlers/reminders.py), how late a missed
+    # Timed work: overrides of the timeline (handlers/schedule/reminders.py), how late a missed
     # reminder may still go out, the digest's local time, the days quarters start on.
     reminders: str = ""
     reminder_catch_up_hours: float = Field(default=12, gt=0)
