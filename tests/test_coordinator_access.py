@@ -6,6 +6,18 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from handlers.coordinator.buttons import (
+    LINKS,
+    PDF,
+    AssignStaff,
+    CancelTrial,
+    ConfirmCancel,
+    DuplicateTrial,
+    IssueTrialInvites,
+    MoveTrial,
+    ShowTrial,
+    TrialInvites,
+)
 from storage.models import Answer, AuditLog, FlowRun, Invite, Site
 from storage.repos.invites import Invites
 from storage.repos.people import People
@@ -60,9 +72,10 @@ async def test_another_schools_coordinator_cannot_touch_this_schools_trial(h, de
     stranger = await other_school(h)
     before = await counts(h, demo)
     trial = demo.trial_id
-    for forged in (f"ts:{trial}", f"tmv:{trial}", f"tcx:{trial}", f"tcy:{trial}",
-                   f"tdu:{trial}", f"tst:{trial}", f"tin:{trial}", f"tis:{trial}:links",
-                   f"tis:{trial}:pdf"):
+    for forged in (ShowTrial(trial).pack(), MoveTrial(trial).pack(), CancelTrial(trial).pack(),
+                   ConfirmCancel(trial).pack(), DuplicateTrial(trial).pack(),
+                   AssignStaff(trial).pack(), TrialInvites(trial).pack(),
+                   IssueTrialInvites(trial, LINKS).pack(), IssueTrialInvites(trial, PDF).pack()):
         reply = await stranger.presses(forged)
         assert len(reply) == 1 and NOT_FOUND in reply[0].text, forged
     assert await counts(h, demo) == before

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.runtime import tick
+from handlers.coordinator.buttons import MoveTrial, ShowTrial
 from handlers.schedule.reminders import MOVED, dedup_key
 from handlers.schedule.timeline import Recipient
 from storage.models import FlowRun, Outbox
@@ -139,9 +140,9 @@ async def test_cancelling_tells_everyone_and_nothing_more_is_sent_about_it(h, de
     assert "Я не совсем вас понимаю" in answer[0].text
     refused = await marat.taps("Ответить: согласие", request)
     assert "Я не нахожу этого ребёнка или эту пробу" in refused[0].text
-    await coordinator.presses(f"tmv:{trial_id}")
+    await coordinator.presses(MoveTrial(trial_id).pack())
     assert "is cancelled, so it cannot be changed" in coordinator.last.text
-    await coordinator.presses(f"ts:{trial_id}")
+    await coordinator.presses(ShowTrial(trial_id).pack())
     assert "This trial is cancelled" in coordinator.last.text
     assert coordinator.last.labels == ["⧉ Duplicate", "⬅️ My trials"]
 
@@ -167,7 +168,7 @@ async def test_a_mentor_and_an_escort_left_for_later_are_assigned_and_told(h, de
     assert "The school counts on you" in mentor.last.text and TITLE in mentor.last.text
     await mentor.taps("I will come")
     assert "Вы сопровождающий учитель на пробе" in escort.last.text
-    await coordinator.presses(f"ts:{trial_id}")
+    await coordinator.presses(ShowTrial(trial_id).pack())
     assert f"Mentor: {MENTOR}, confirmed ✅" in coordinator.last.text
     assert f"Escort: {TEACHER}" in coordinator.last.text
     # Skipping both changes nothing.

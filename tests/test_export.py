@@ -14,6 +14,7 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.features import WIRING
 from handlers.portfolio.view import portfolio_document
+from handlers.reports.buttons import EXCEL, JOURNAL, TRIAL, Reports
 from locales import translator
 from storage.db import create_engine, session_factory
 from storage.files import MediaStore
@@ -134,10 +135,11 @@ async def test_another_schools_trial_and_a_parent_are_refused(h, demo):
         school = await Schools(session).add(name="Басқа мектеп")
         trial.school_id = school.id
     coordinator = await demo.join(COORDINATOR, lang="en")
-    assert (await coordinator.presses(f"xp:t:{other}"))[-1].text == \
+    assert (await coordinator.presses(Reports(TRIAL, str(other)).pack()))[-1].text == \
         "This button is no longer active."
     parent = await demo.join(PARENTS[0], lang="en")
-    assert (await parent.presses("xp:j:x"))[-1].text == "This button is no longer active."
+    assert (await parent.presses(Reports(JOURNAL, EXCEL).pack()))[-1].text == \
+        "This button is no longer active."
     async with h.db() as session:
         exports = await session.scalars(select(AuditLog).where(AuditLog.action.like("export.%")))
         assert list(exports) == []

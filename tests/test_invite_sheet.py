@@ -9,6 +9,7 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from handlers.coordinator.buttons import PDF, ClassInvites, IssueClassInvites
 from storage.models import Identity, Invite
 from storage.repos.invites import Invites
 from storage.repos.people import People
@@ -70,7 +71,7 @@ async def test_links_in_the_chat_and_a_forged_class_changes_nothing(h, demo):
     assert len(re.findall(r"<b>[2-9A-HJ-NP-Z]{8}</b>", links)) == 6
     assert links.count("https://t.me/") == 6
 
-    refused = await coordinator.presses(f"cis:{other_class.id}:pdf")
+    refused = await coordinator.presses(IssueClassInvites(other_class.id, PDF).pack())
     assert refused[-1].text == "Эта кнопка больше не действует."
     async with h.db() as session:
         issued = await session.scalar(select(func.count()).select_from(Invite)
@@ -78,7 +79,8 @@ async def test_links_in_the_chat_and_a_forged_class_changes_nothing(h, demo):
         assert issued == 0
 
     pupil = await demo.join(PUPILS[0], lang="ru")
-    assert (await pupil.presses("ci"))[-1].text == "Эта кнопка больше не действует."
+    assert (await pupil.presses(ClassInvites().pack()))[-1].text == \
+        "Эта кнопка больше не действует."
 
 
 async def test_the_command_line_writes_the_sheet_and_a_qr_picture_per_person(db_url, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handlers.reports.buttons import RegionalFigures
 from storage.models import AuditLog
 
 from .demo_school import PARENTS, PUPILS
@@ -32,7 +33,7 @@ async def test_regional_operator_gets_depersonalised_figures_and_the_read_is_aud
 
 async def test_the_figures_button_is_refused_to_everyone_else(h, demo):
     parent = await demo.join(PARENTS[0], lang="en")
-    [reply] = await parent.presses("rg")
+    [reply] = await parent.presses(RegionalFigures().pack())
     assert "no longer active" in reply.text
     async with h.db() as s:
         assert await s.scalar(select(AuditLog).where(AuditLog.action == "export.region")) is None

@@ -22,14 +22,23 @@ from flows.model import Option
 from flows.trial_setup import MOVE, TRIAL_COPY, TRIAL_MOVE, TRIAL_STAFF
 from handlers import conversation
 from handlers.context import Context
+from handlers.coordinator.buttons import (
+    AssignStaff,
+    CancelTrial,
+    ConfirmCancel,
+    DuplicateTrial,
+    MoveTrial,
+    ShowTrial,
+)
 from handlers.coordinator.setup import example_when, mentors_of_site, stored_when
-from handlers.coordinator.trials import not_found, reply, school_of, school_trial, span
+from handlers.coordinator.trials import managed_trial, reply, school_of, school_trial, span
 from handlers.events import Button, Outbound
 from handlers.feature import Feature
 from handlers.mentor.confirm import confirmation
 from handlers.menu import menu_button
 from handlers.parent.consent import consent_buttons, decision_text
-from handlers.routing import callback, int_arg, payload
+from handlers.refusal import Refusal
+from handlers.routing import payload
 from handlers.schedule.reminders import MOVED, outdated, parse_key
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, _
@@ -46,21 +55,19 @@ MOVED_PURPOSE, CANCELLED_PURPOSE, ASSIGNED_PURPOSE = "trial.moved", "trial.cance
 
 
 def _status_button(ctx: Context, trial: Trial) -> list[Button]:
-    return [Button(ctx.tr.plain(_("📋 Trial status")), payload("ts", trial.id))]
+    return [Button(ctx.tr.plain(_("📋 Trial status")), ShowTrial(trial.id).pack())]
 
 
-async def changeable(ctx: Context, trial_id: int | None) -> Trial | Outbound:
-    """The school's trial if it can still be moved or cancelled (planned, not begun), or
-    the answer saying why not."""
-    trial = await school_trial(ctx, trial_id)
-    if trial is None:
-        return not_found(ctx)
+async def changeable(ctx: Context, trial_id: int | None) -> Trial:
+    """The school's trial if it can still be moved or cancelled (planned, not begun); else
+    raises the :class:`Refusal` saying why not."""
+    trial = await managed_trial(ctx, trial_id)
     if trial.status == TrialStatus.CANCELLED:
-        return ctx.say(_("The trial «{trial}» is cancelled, so it cannot be changed. You can "
-                         "duplicate it with a new time."), trial=trial.title)
+        raise Refusal(_("The trial «{trial}» is cancelled, so it cannot be changed. You can "
+                        "duplicate it with a new time."), trial=trial.title)
     if trial.starts_at <= ctx.now:
-        return ctx.say(_("The trial «{trial}» has already begun, so it cannot be moved or "
-                         "cancelled here."), trial=trial.title)
+        raise Refusal(_("The trial «{trial}» has already begun, so it cannot be moved or "
+                        "cancelled here."), trial=trial.title)
     return trial
 
 
@@ -99,21 +106,20 @@ async def _told(ctx: Context, messages: list[Outbound]) -> tuple[int, int]:
 
 # --- moving ------------------------------------------------------------------------------------
 
-@callback("tmv")
-async def _move(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``tmv:<trial>``: ask for the new time."""
-    found = await changeable(ctx, int_arg(args, 0))
-    if not isinstance(found, Trial):
-        return [found]
-    return await conversation.start(ctx, TRIAL_MOVE, trial_id=found.id)
+@feature.button(MoveTrial)
+async def _move(ctx: Context, p: MoveTrial) -> list[Outbound]:
+    """Ask for the new time."""
+    trial = await changeable(ctx, p.trial_id)
+    return await conversation.start(ctx, TRIAL_MOVE, trial_id=trial.id)
 
 
 async def _move_guard(ctx: Context, run: FlowRun) -> list[Outbound] | None:
-    found = await changeable(ctx, run.trial_id)
-    if isinstance(found, Trial):
-        return None
-    await ctx.runs.cancel(run, ctx.now)
-    return [found]
+    try:
+        await changeable(ctx, run.trial_id)
+    except Refusal as refusal:  # answered here, not raised: the run is cancelled first
+        await ctx.runs.cancel(run, ctx.now)
+        return [ctx.say(refusal.msgid, **refusal.params)]
+    return None
 
 
 async def _move_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
@@ -129,10 +135,10 @@ async def _move_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
 
 
 async def _moved(ctx: Context, run: FlowRun, answers: dict[str, Any]) -> list[Outbound]:
-    found = await changeable(ctx, run.trial_id)
-    if not isinstance(found, Trial):
-        return [found]
-    trial, tr = found, ctx.tr
+    try:
+        trial, tr = await changeable(ctx, run.trial_id), ctx.tr
+    except Refusal as refusal:  # answered here, not raised: the run is complete by now
+        return [ctx.say(refusal.msgid, **refusal.params)]
     when = stored_when(answers)
     if answers.get("confirm", {}).get("choice") != MOVE or when is None:
         return [ctx.say(_("Nothing changed: «{trial}» keeps its time."),
@@ -233,29 +239,24 @@ async def move_notices(ctx: Context, trial: Trial,
 
 # --- cancelling --------------------------------------------------------------------------------
 
-@callback("tcx")
-async def _cancel_ask(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``tcx:<trial>``: ask before cancelling."""
-    found = await changeable(ctx, int_arg(args, 0))
-    if not isinstance(found, Trial):
-        return [found]
+@feature.button(CancelTrial)
+async def _cancel_ask(ctx: Context, p: CancelTrial) -> list[Outbound]:
+    """Ask before cancelling."""
+    found = await changeable(ctx, p.trial_id)
     tr = ctx.tr
     school = await school_of(ctx)
     tz = school.timezone if school else ctx.config.timezone
     return [ctx.say(_("Cancel «{trial}», {when}? The pupils, their parents, the mentor and the "
                       "escort will be told, and nothing more will be sent about it."),
-                    [[Button(tr.plain(_("✖️ Yes, cancel it")), payload("tcy", found.id)),
-                      Button(tr.plain(_("Keep it")), payload("ts", found.id))]],
+                    [[Button(tr.plain(_("✖️ Yes, cancel it")), ConfirmCancel(found.id).pack()),
+                      Button(tr.plain(_("Keep it")), ShowTrial(found.id).pack())]],
                     trial=found.title, when=span(tr, found.starts_at, found.ends_at, tz))]
 
 
-@callback("tcy")
-async def _cancel(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``tcy:<trial>``: cancel it; everyone affected is told."""
-    found = await changeable(ctx, int_arg(args, 0))
-    if not isinstance(found, Trial):
-        return [found]
-    trial, tr = found, ctx.tr
+@feature.button(ConfirmCancel)
+async def _cancel(ctx: Context, p: ConfirmCancel) -> list[Outbound]:
+    """Cancel it; everyone affected is told."""
+    trial, tr = await changeable(ctx, p.trial_id), ctx.tr
     assert ctx.person is not None
     repo = TrialSetup(ctx.session)
     await repo.cancel(trial, ctx.now)
@@ -278,7 +279,8 @@ async def _cancel(ctx: Context, args: list[str]) -> list[Outbound]:
              tr(_("Told: {told} people (the pupils, their parents, the mentor and the escort); "
                   "{unreachable} have not joined Synaq and were not told."),
                 told=told, unreachable=unreachable)]
-    buttons = [[Button(tr.plain(_("⧉ Duplicate")), payload("tdu", trial.id))], [menu_button(tr)]]
+    buttons = [[Button(tr.plain(_("⧉ Duplicate")), DuplicateTrial(trial.id).pack())],
+               [menu_button(tr)]]
     return [reply(ctx, lines, buttons), *notices]
 
 
@@ -320,13 +322,11 @@ async def cancel_notices(ctx: Context, trial: Trial) -> list[Outbound]:
 
 # --- the mentor and the escort, assigned later ---------------------------------------------------
 
-@callback("tst")
-async def _staff(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``tst:<trial>``: choose the mentor and the escort."""
-    found = await changeable(ctx, int_arg(args, 0))
-    if not isinstance(found, Trial):
-        return [found]
-    return await conversation.start(ctx, TRIAL_STAFF, trial_id=found.id)
+@feature.button(AssignStaff)
+async def _staff(ctx: Context, p: AssignStaff) -> list[Outbound]:
+    """Choose the mentor and the escort."""
+    trial = await changeable(ctx, p.trial_id)
+    return await conversation.start(ctx, TRIAL_STAFF, trial_id=trial.id)
 
 
 async def _staff_guard(ctx: Context, run: FlowRun) -> list[Outbound] | None:
@@ -360,10 +360,10 @@ async def _staff_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
 
 
 async def _assigned(ctx: Context, run: FlowRun, answers: dict[str, Any]) -> list[Outbound]:
-    found = await changeable(ctx, run.trial_id)
-    if not isinstance(found, Trial):
-        return [found]
-    trial = found
+    try:
+        trial = await changeable(ctx, run.trial_id)
+    except Refusal as refusal:  # answered here, not raised: the run is complete by now
+        return [ctx.say(refusal.msgid, **refusal.params)]
     # Checked again against the school: the lists may have changed since the answer.
     allowed = {"mentor": {p.id for p in await mentors_of_site(ctx, trial.school_id,
                                                                trial.site_id)},

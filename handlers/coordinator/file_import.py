@@ -18,6 +18,7 @@ from handlers.coordinator.changes import moved_by_import
 from handlers.events import IncomingMedia, Outbound
 from handlers.feature import Feature
 from handlers.media import MediaTooLarge
+from handlers.refusal import Refusal
 from locales import Safe, Translator, _
 from storage.importer import ImportResult, import_files
 from storage.importer.schema import BY_KEY, WRITE_ORDER
@@ -87,8 +88,8 @@ async def _spreadsheet(ctx: Context, item: IncomingMedia) -> list[Outbound] | No
         return None
     grant = await access.check(ctx, Action.IMPORT)
     if grant is None or grant.school_id is None:
-        return [ctx.say(_("Thank you, but only the school's coordinator can import lists. "
-                          "I have not read this file."))]
+        raise Refusal(_("Thank you, but only the school's coordinator can import lists. "
+                        "I have not read this file."))
     person = grant.person
     limit = ctx.config.max_upload_bytes
     try:
@@ -96,8 +97,8 @@ async def _spreadsheet(ctx: Context, item: IncomingMedia) -> list[Outbound] | No
             raise MediaTooLarge(item.size)
         data = await item.fetch()
     except MediaTooLarge as exc:
-        return [ctx.say(_("This file is {size} MB; I can read files up to {limit} MB."),
-                        size=round(exc.size / 2**20, 1), limit=limit // 2**20)]
+        raise Refusal(_("This file is {size} MB; I can read files up to {limit} MB."),
+                      size=round(exc.size / 2**20, 1), limit=limit // 2**20) from exc
     result = await import_files(ctx.session, [(_name(item), data)], now=ctx.now,
                                 school_id=person.school_id, actor=person)
     lines = [html.escape(line, quote=False) for line in report_lines(result, ctx.tr)]

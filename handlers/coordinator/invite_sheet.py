@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING
 from handlers import access
 from handlers.access import Action
 from handlers.context import Context
+from handlers.coordinator.buttons import LINKS, PDF, ClassInvites, IssueClassInvites
 from handlers.coordinator.invites import InviteLine, links
+from handlers.coordinator.trials import NO_CLASSES
 from handlers.events import Attachment, Button, Outbound
 from handlers.feature import Feature
 from handlers.menu import ROLE_NAMES
-from handlers.routing import callback, int_arg, payload
+from handlers.refusal import Refusal
 from locales import Safe, _, translator
 from storage.files import MediaStore
 from storage.models import Person, School, SchoolClass
@@ -177,62 +179,55 @@ def _slip(doc: Document, slip: Slip, school: School, expires: datetime,
 # --- the coordinator's menu ---------------------------------------------------------------
 
 
-async def coordinator_class(ctx: Context, class_id: int | None) -> SchoolClass | None:
-    """The class if it belongs to the current coordinator's school; None for a forged id
-    (``Action.INVITE_CLASS``)."""
-    if class_id is None:
-        return None
+async def coordinator_class(ctx: Context, class_id: int) -> SchoolClass:
+    """The class if it belongs to the current coordinator's school; raises :class:`Refusal`
+    for a forged id (``Action.INVITE_CLASS``)."""
     grant = await access.check(ctx, Action.INVITE_CLASS, class_id=class_id)
-    return grant.school_class if grant is not None else None
-
-
-def _not_yours(ctx: Context) -> list[Outbound]:
-    return [ctx.say(_("This button is no longer active."))]
+    if grant is None or grant.school_class is None:
+        raise Refusal()
+    return grant.school_class
 
 
 @feature.menu("coordinator")
 async def _invites_entry(ctx: Context) -> list[Button]:
-    return [Button(ctx.tr.plain(_("✉️ Invites of a class")), payload("ci"))]
+    return [Button(ctx.tr.plain(_("✉️ Invites of a class")), ClassInvites().pack())]
 
 
-@callback("ci")
-async def _choose_class(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``ci`` lists the classes; ``ci:<class>`` asks what to issue."""
+@feature.button(ClassInvites)
+async def _choose_class(ctx: Context, p: ClassInvites) -> list[Outbound]:
+    """Without a class, the classes; with one, what to issue for it."""
     grant = await access.check(ctx, Action.INVITE_CLASS)
     if grant is None or grant.school_id is None:
-        return _not_yours(ctx)
-    if not args:
+        raise Refusal()
+    if p.class_id is None:
         classes = await ctx.schools.classes(grant.school_id)
         if not classes:
-            return [ctx.say(_("There are no classes yet. Import the school's lists first: "
-                              "send me the spreadsheet (XLSX or CSV)."))]
-        buttons = [Button(c.name, payload("ci", c.id)) for c in classes]
+            raise Refusal(NO_CLASSES)
+        buttons = [Button(c.name, ClassInvites(c.id).pack()) for c in classes]
         rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
         return [ctx.say(_("Which class?"), rows)]
-    school_class = await coordinator_class(ctx, int_arg(args, 0))
-    if school_class is None:
-        return _not_yours(ctx)
+    school_class = await coordinator_class(ctx, p.class_id)
     pending = await pending_of_class(ctx, school_class)
     if not pending:
         return [ctx.say(_("Everyone in class {name} and their parents have already joined."),
                         name=school_class.name)]
     tr = ctx.tr
     choices = [[Button(tr.plain(_("🖨 Printable sheet (PDF)")),
-                       payload("cis", school_class.id, "pdf"))],
+                       IssueClassInvites(school_class.id, PDF).pack())],
                [Button(tr.plain(_("🔗 Links in this chat")),
-                       payload("cis", school_class.id, "links"))]]
+                       IssueClassInvites(school_class.id, LINKS).pack())]]
     return [ctx.say(_("Class {name}. People who have not joined yet: {count}. New codes "
                       "will be issued for them, and the codes they were given earlier will "
                       "stop working."), choices, name=school_class.name, count=len(pending))]
 
 
-@callback("cis")
-async def _issue(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``cis:<class>:pdf|links``: issue the codes and send the sheet or the links."""
-    school_class = await coordinator_class(ctx, int_arg(args, 0))
-    kind = args[1] if len(args) > 1 else ""
-    if school_class is None or kind not in ("pdf", "links"):
-        return _not_yours(ctx)
+@feature.button(IssueClassInvites)
+async def _issue(ctx: Context, p: IssueClassInvites) -> list[Outbound]:
+    """Issue the codes and send the sheet or the links."""
+    school_class = await coordinator_class(ctx, p.class_id)
+    kind = p.via
+    if kind not in (PDF, LINKS):
+        raise Refusal()
     school = await ctx.schools.get(school_class.school_id)
     assert school is not None and ctx.person is not None
     slips = await issue_for_class(ctx, school, school_class)
@@ -241,7 +236,7 @@ async def _issue(ctx: Context, args: list[str]) -> list[Outbound]:
     if not slips:
         return [ctx.say(_("Everyone in class {name} and their parents have already joined."),
                         name=school_class.name)]
-    if kind == "pdf":
+    if kind == PDF:
         data = sheet_pdf(school, school_class, slips, ctx.now, ctx.now + ctx.config.invite_ttl)
         key, _digest = MediaStore(ctx.config.media_dir).put(data, "application/pdf", ctx.now)
         name = f"invites-{school_class.id}.pdf"

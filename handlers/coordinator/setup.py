@@ -25,12 +25,21 @@ from flows.trial_setup import CREATE, TRIAL_COPY, TRIAL_MOVE, TRIAL_SETUP
 from handlers import conversation
 from handlers.briefing import TIER_LABELS
 from handlers.context import Context
+from handlers.coordinator.buttons import DuplicateTrial, NewTrial, ShowTrial, TrialInvites
 from handlers.coordinator.status import pending_people
-from handlers.coordinator.trials import coordinator, not_found, school_of, school_trial, span
+from handlers.coordinator.trials import (
+    NO_CLASSES,
+    NOT_FOUND,
+    coordinator,
+    managed_trial,
+    school_of,
+    school_trial,
+    span,
+)
 from handlers.events import Button, Outbound
 from handlers.feature import Feature
 from handlers.menu import menu_button
-from handlers.routing import callback, int_arg, payload
+from handlers.refusal import Refusal
 from locales import Safe, Translator, _, escape
 from storage.importer.plan import band
 from storage.models import FlowRun, Partner, Person, RunStatus, School, SchoolClass, Site
@@ -372,21 +381,21 @@ async def _setup_guard(ctx: Context, run: FlowRun) -> list[Outbound] | None:
             run.flow_id != TRIAL_COPY.id or await school_trial(ctx, run.trial_id) is not None):
         return None
     await ctx.runs.cancel(run, ctx.now)
-    return [not_found(ctx)]
+    return [ctx.say(NOT_FOUND)]  # answered here, not raised: the run is cancelled first
 
 
 async def _create(ctx: Context, run: FlowRun, answers: Answers) -> list[Outbound]:
     """"Create": the trial, its participants, and what was made of it."""
     person, school = coordinator(ctx), await school_of(ctx)
-    if person is None or school is None:
-        return [not_found(ctx)]
+    if person is None or school is None:  # answered, not raised: the run is complete by now
+        return [ctx.say(NOT_FOUND)]
     tr = ctx.tr
     if answers.get("confirm", {}).get("choice") != CREATE:
         return [ctx.say(_("Nothing was created. You can start a new trial from the menu at "
                           "any time."), [[menu_button(tr)]])]
     draft = await draft_of(ctx, run, school, answers)
     if draft is None:
-        return [not_found(ctx)]
+        return [ctx.say(NOT_FOUND)]
     problem = _missing(ctx, draft)
     if problem is not None:
         return [ctx.say(problem, [[menu_button(tr)]])]
@@ -411,8 +420,8 @@ async def _create(ctx: Context, run: FlowRun, answers: Answers) -> list[Outbound
         lines.append(tr(_("People of this trial who have not joined Synaq yet: {count}."),
                         count=waiting))
         rows.append([Button(tr.plain(_("✉️ Invite those who have not joined ({count})"),
-                                     count=waiting), payload("tin", trial.id))])
-    rows += [[Button(tr.plain(_("📋 Trial status")), payload("ts", trial.id))],
+                                     count=waiting), TrialInvites(trial.id).pack())])
+    rows += [[Button(tr.plain(_("📋 Trial status")), ShowTrial(trial.id).pack())],
              [menu_button(tr)]]
     return [Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=rows,
                      trial_id=trial.id)]
@@ -434,44 +443,39 @@ def _missing(ctx: Context, draft: Draft) -> str | None:
 
 # --- the menu's buttons ----------------------------------------------------------------------------
 
-async def _cannot_start(ctx: Context, school_id: int) -> Outbound | None:
+async def _check_can_start(ctx: Context, school_id: int) -> None:
+    """Raises the :class:`Refusal` saying what the school's lists lack for a trial."""
     repo = TrialSetup(ctx.session)
     if not await repo.sites(school_id):
-        return ctx.say(_("There are no partners' sites yet. Import the partners and their sites "
-                         "first: send me the school's spreadsheet (XLSX or CSV)."))
+        raise Refusal(_("There are no partners' sites yet. Import the partners and their sites "
+                        "first: send me the school's spreadsheet (XLSX or CSV)."))
     if not await repo.classes(school_id):
-        return ctx.say(_("There are no classes yet. Import the school's lists first: send me "
-                         "the spreadsheet (XLSX or CSV)."))
-    return None
+        raise Refusal(NO_CLASSES)
 
 
-@callback("tn")
-async def _new(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``tn``: start (or go on with) a new trial."""
+@feature.button(NewTrial)
+async def _new(ctx: Context, p: NewTrial) -> list[Outbound]:
+    """Start (or go on with) a new trial."""
     person = coordinator(ctx)
     if person is None or person.school_id is None:
-        return [ctx.say(_("Only a school coordinator can set up trials."))]
-    refusal = await _cannot_start(ctx, person.school_id)
-    if refusal is not None:
-        return [refusal]
+        raise Refusal(_("Only a school coordinator can set up trials."))
+    await _check_can_start(ctx, person.school_id)
     run = await ctx.runs.latest(person.id, TRIAL_SETUP.id)
     if run is not None and run.status == RunStatus.ACTIVE:
         return await conversation.resume(ctx, run)
     return await conversation.start(ctx, TRIAL_SETUP)
 
 
-@callback("tdu")
-async def _duplicate(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``tdu:<trial>``: a new trial from this one's card."""
-    trial = await school_trial(ctx, int_arg(args, 0))
-    if trial is None or trial.school_id is None:
-        return [not_found(ctx)]
-    refusal = await _cannot_start(ctx, trial.school_id)
-    if refusal is not None:
-        return [refusal]
+@feature.button(DuplicateTrial)
+async def _duplicate(ctx: Context, p: DuplicateTrial) -> list[Outbound]:
+    """A new trial from this one's card."""
+    trial = await managed_trial(ctx, p.trial_id)
+    if trial.school_id is None:
+        raise Refusal(NOT_FOUND)
+    await _check_can_start(ctx, trial.school_id)
     if await TrialSetup(ctx.session).site(trial.school_id, trial.site_id) is None:
-        return [ctx.say(_("This trial's site is no longer in the school's lists, so its card "
-                          "cannot be copied. Please set up a new trial instead."))]
+        raise Refusal(_("This trial's site is no longer in the school's lists, so its card "
+                        "cannot be copied. Please set up a new trial instead."))
     return await conversation.start(ctx, TRIAL_COPY, trial_id=trial.id)
 
 

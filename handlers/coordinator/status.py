@@ -19,14 +19,27 @@ from collections import Counter
 from datetime import timedelta
 
 from handlers.context import Context
+from handlers.coordinator.buttons import (
+    LINKS,
+    PDF,
+    AssignStaff,
+    CancelTrial,
+    DuplicateTrial,
+    IssueTrialInvites,
+    MoveTrial,
+    MyTrials,
+    NewTrial,
+    ShowTrial,
+    TrialInvites,
+)
 from handlers.coordinator.invite_sheet import Slip, sheet_pdf
 from handlers.coordinator.invites import InviteLine, links
-from handlers.coordinator.trials import coordinator, not_found, school_trial, span
+from handlers.coordinator.trials import NOT_FOUND, coordinator, managed_trial, span
 from handlers.events import Attachment, Button, Outbound
 from handlers.feature import Feature
 from handlers.menu import menu_button
+from handlers.refusal import Refusal
 from handlers.reports.journal import took_part
-from handlers.routing import callback, int_arg, payload
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import MentorStatus, OutboxStatus, Person, Trial, TrialStatus
@@ -80,12 +93,12 @@ def _mark(ctx: Context, trial: Trial) -> str:
     return "▶️" if trial.starts_at <= ctx.now else "📅"
 
 
-@callback("tl")
-async def _list(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``tl``: the school's trials to come and of the last two months."""
+@feature.button(MyTrials)
+async def _list(ctx: Context, p: MyTrials) -> list[Outbound]:
+    """The school's trials to come and of the last two months."""
     person = coordinator(ctx)
     if person is None or person.school_id is None:
-        return [ctx.say(_("Only a school coordinator can see the school's trials."))]
+        raise Refusal(_("Only a school coordinator can see the school's trials."))
     school = await ctx.schools.get(person.school_id)
     assert school is not None
     repo = TrialSetup(ctx.session)
@@ -94,10 +107,10 @@ async def _list(ctx: Context, args: list[str]) -> list[Outbound]:
     tr = ctx.tr
     if not trials:
         return [ctx.say(_("There are no trials yet."),
-                        [[Button(tr.plain(_("➕ New trial")), payload("tn"))],
+                        [[Button(tr.plain(_("➕ New trial")), NewTrial().pack())],
                          [menu_button(tr)]])]
     rows = [[Button(f"{_mark(ctx, t)} {tr.date(t.starts_at, school.timezone, 'dd.MM')} "
-                    f"{t.title}"[:60], payload("ts", t.id))] for t in trials]
+                    f"{t.title}"[:60], ShowTrial(t.id).pack())] for t in trials]
     rows.append([menu_button(tr)])
     return [ctx.say(_("The school's trials: those to come, then those of the last two months. "
                       "Tap one to see where it stands.\n📅 to come · ▶️ under way · ✔️ over · "
@@ -230,14 +243,14 @@ def status_buttons(ctx: Context, trial: Trial, waiting: int) -> list[list[Button
     tr = ctx.tr
     rows: list[list[Button]] = []
     if trial.status != TrialStatus.CANCELLED and ctx.now < trial.starts_at:
-        rows += [[Button(tr.plain(_("📅 Move")), payload("tmv", trial.id)),
-                  Button(tr.plain(_("✖️ Cancel")), payload("tcx", trial.id))],
-                 [Button(tr.plain(_("👤 Mentor and escort")), payload("tst", trial.id))]]
+        rows += [[Button(tr.plain(_("📅 Move")), MoveTrial(trial.id).pack()),
+                  Button(tr.plain(_("✖️ Cancel")), CancelTrial(trial.id).pack())],
+                 [Button(tr.plain(_("👤 Mentor and escort")), AssignStaff(trial.id).pack())]]
     if trial.status != TrialStatus.CANCELLED and waiting:
         rows.append([Button(tr.plain(_("✉️ Invite those who have not joined ({count})"),
-                                     count=waiting), payload("tin", trial.id))])
-    rows.append([Button(tr.plain(_("⧉ Duplicate")), payload("tdu", trial.id))])
-    rows.append([Button(tr.plain(_("⬅️ My trials")), payload("tl"))])
+                                     count=waiting), TrialInvites(trial.id).pack())])
+    rows.append([Button(tr.plain(_("⧉ Duplicate")), DuplicateTrial(trial.id).pack())])
+    rows.append([Button(tr.plain(_("⬅️ My trials")), MyTrials().pack())])
     return rows
 
 
@@ -249,44 +262,42 @@ async def status_message(ctx: Context, trial: Trial) -> Outbound:
                     buttons=status_buttons(ctx, trial, waiting), trial_id=trial.id)
 
 
-@callback("ts")
-async def _status(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``ts:<trial>``: where the trial stands, with what can be done about it."""
-    trial = await school_trial(ctx, int_arg(args, 0))
-    if trial is None:
-        return [not_found(ctx)]
+@feature.button(ShowTrial)
+async def _status(ctx: Context, p: ShowTrial) -> list[Outbound]:
+    """Where the trial stands, with what can be done about it."""
+    trial = await managed_trial(ctx, p.trial_id)
     return [await status_message(ctx, trial)]
 
 
 # --- the trial's invites -------------------------------------------------------------------------
 
-@callback("tin")
-async def _invites(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``tin:<trial>``: who would get a new code; asks before issuing (earlier codes stop)."""
-    trial = await school_trial(ctx, int_arg(args, 0))
-    if trial is None or trial.status == TrialStatus.CANCELLED:
-        return [not_found(ctx)]
+@feature.button(TrialInvites)
+async def _invites(ctx: Context, p: TrialInvites) -> list[Outbound]:
+    """Who would get a new code; asks before issuing (earlier codes stop)."""
+    trial = await managed_trial(ctx, p.trial_id)
+    if trial.status == TrialStatus.CANCELLED:
+        raise Refusal(NOT_FOUND)
     waiting = await pending_people(ctx, trial)
     if not waiting:
         return [ctx.say(_("Everyone of «{trial}» has joined Synaq."), trial=trial.title)]
     tr = ctx.tr
-    rows = [[Button(tr.plain(_("🔗 Links in this chat")), payload("tis", trial.id, "links"))]]
+    rows = [[Button(tr.plain(_("🔗 Links in this chat")), IssueTrialInvites(trial.id, LINKS).pack())]]
     if trial.class_id is not None:
         rows.append([Button(tr.plain(_("🖨 Printable sheet (PDF)")),
-                            payload("tis", trial.id, "pdf"))])
+                            IssueTrialInvites(trial.id, PDF).pack())])
     return [ctx.say(_("«{trial}»: people who have not joined yet: {count} ({names}). New codes "
                       "will be issued for them, and the codes they were given earlier will "
                       "stop working."), rows, trial=trial.title, count=len(waiting),
                     names=", ".join(p.full_name for p, _r in waiting))]
 
 
-@callback("tis")
-async def _issue(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``tis:<trial>:links|pdf``: new codes for the trial's people who have not joined."""
-    trial = await school_trial(ctx, int_arg(args, 0))
-    kind = args[1] if len(args) > 1 else ""
-    if trial is None or trial.status == TrialStatus.CANCELLED or kind not in ("links", "pdf"):
-        return [not_found(ctx)]
+@feature.button(IssueTrialInvites)
+async def _issue(ctx: Context, p: IssueTrialInvites) -> list[Outbound]:
+    """New codes for the trial's people who have not joined, as links or a sheet."""
+    trial = await managed_trial(ctx, p.trial_id)
+    kind = p.via
+    if trial.status == TrialStatus.CANCELLED or kind not in (LINKS, PDF):
+        raise Refusal(NOT_FOUND)
     school = await ctx.schools.get(trial.school_id)
     school_class = await ctx.schools.school_class(trial.class_id) if trial.class_id else None
     assert school is not None and ctx.person is not None
@@ -307,7 +318,7 @@ async def _issue(ctx: Context, args: list[str]) -> list[Outbound]:
     if not slips:
         return [ctx.say(_("Everyone of «{trial}» has joined Synaq."), trial=trial.title)]
     tr = ctx.tr
-    if kind == "pdf" and school_class is not None:
+    if kind == PDF and school_class is not None:
         data = sheet_pdf(school, school_class, slips, ctx.now, ctx.now + ctx.config.invite_ttl)
         key, _digest = MediaStore(ctx.config.media_dir).put(data, "application/pdf", ctx.now)
         return [Outbound(text=tr(_("«{trial}»: invitation slips to print and cut out "
@@ -315,7 +326,7 @@ async def _issue(ctx: Context, args: list[str]) -> list[Outbound]:
                                    "work."), trial=trial.title, count=len(slips)),
                          person_id=ctx.person.id, trial_id=trial.id,
                          buttons=[[Button(tr.plain(_("📋 Trial status")),
-                                          payload("ts", trial.id))]],
+                                          ShowTrial(trial.id).pack())]],
                          attachments=[Attachment("document", key, f"invites-trial-{trial.id}.pdf",
                                                  "application/pdf")])]
     lines = [tr(_("«{trial}»: new codes. Codes given earlier to these people no longer work."),
@@ -330,7 +341,7 @@ async def _issue(ctx: Context, args: list[str]) -> list[Outbound]:
         link = line.telegram_link or line.whatsapp_link
         lines.append(Safe(f"{who}\n<b>{line.code}</b>" + (f" {link}" if link else "")))
     return [Outbound(text=Safe("\n\n".join(lines)), person_id=ctx.person.id, trial_id=trial.id,
-                     buttons=[[Button(tr.plain(_("📋 Trial status")), payload("ts", trial.id))],
+                     buttons=[[Button(tr.plain(_("📋 Trial status")), ShowTrial(trial.id).pack())],
                               [menu_button(tr)]])]
 
 

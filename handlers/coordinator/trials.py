@@ -3,8 +3,8 @@
 A coordinator acts within their own school (``Person.school_id``) only: every trial, class,
 site or person a payload names is looked up within that school (storage/repos/trial_setup.py),
 so a forged id of another school's trial is simply not found and nothing changes. The set-up
-lives in trial_setup.py, moving and cancelling in trial_changes.py, the status message and
-the trial's invites in trial_status.py.
+lives in setup.py, moving and cancelling in changes.py, the status message and
+the trial's invites in status.py.
 """
 
 from __future__ import annotations
@@ -15,13 +15,21 @@ from datetime import datetime
 from handlers import access
 from handlers.access import Action
 from handlers.context import Context
+from handlers.coordinator.buttons import MyTrials, NewTrial
 from handlers.events import Button, Outbound
 from handlers.feature import Feature
-from handlers.routing import payload
+from handlers.refusal import Refusal
 from locales import Safe, Translator, _
 from storage.models import Person, School, Trial
 
 feature = Feature("coordinator.trials")
+
+# The refusal of a trial that is not (or no longer) among the coordinator's school's trials.
+NOT_FOUND = _("I cannot find this trial among your school's trials, so nothing was changed. "
+              "Please use the buttons of your menu: /menu")
+# The refusal of what needs the school's classes before they are imported.
+NO_CLASSES = _("There are no classes yet. Import the school's lists first: send me the "
+               "spreadsheet (XLSX or CSV).")
 
 
 def coordinator(ctx: Context) -> Person | None:
@@ -42,9 +50,13 @@ async def school_trial(ctx: Context, trial_id: int | None) -> Trial | None:
     return grant.trial if grant is not None else None
 
 
-def not_found(ctx: Context) -> Outbound:
-    return ctx.say(_("I cannot find this trial among your school's trials, so nothing was "
-                     "changed. Please use the buttons of your menu: /menu"))
+async def managed_trial(ctx: Context, trial_id: int | None) -> Trial:
+    """The trial if it belongs to the current coordinator's school; raises
+    ``Refusal(NOT_FOUND)`` for anything else."""
+    trial = await school_trial(ctx, trial_id)
+    if trial is None:
+        raise Refusal(NOT_FOUND)
+    return trial
 
 
 def reply(ctx: Context, lines: Sequence[str], buttons: list[list[Button]]) -> Outbound:
@@ -66,5 +78,5 @@ def span(tr: Translator, starts: datetime, ends: datetime, tz: str) -> str:
 async def _entries(ctx: Context) -> list[Button]:
     if coordinator(ctx) is None:
         return []
-    return [Button(ctx.tr.plain(_("➕ New trial")), payload("tn")),
-            Button(ctx.tr.plain(_("📅 My trials")), payload("tl"))]
+    return [Button(ctx.tr.plain(_("➕ New trial")), NewTrial().pack()),
+            Button(ctx.tr.plain(_("📅 My trials")), MyTrials().pack())]

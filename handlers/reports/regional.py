@@ -13,8 +13,9 @@ from handlers.access import Action
 from handlers.context import Context
 from handlers.events import Attachment, Button, Outbound
 from handlers.feature import Feature
+from handlers.refusal import Refusal
+from handlers.reports.buttons import RegionalFigures
 from handlers.reports.targets import regional_files, school_year
-from handlers.routing import callback, payload
 from locales import _
 from storage.files import MediaStore
 from storage.repos.audit import Audit
@@ -25,14 +26,14 @@ feature = Feature("reports.regional")
 
 @feature.menu("regional")
 async def _analytics_entry(ctx: Context) -> list[Button]:
-    return [Button(ctx.tr.plain(_("📊 Figures across schools")), payload("rg"))]
+    return [Button(ctx.tr.plain(_("📊 Figures across schools")), RegionalFigures().pack())]
 
 
-@callback("rg")
-async def _analytics(ctx: Context, args: list[str]) -> list[Outbound]:
+@feature.button(RegionalFigures)
+async def _analytics(ctx: Context, p: RegionalFigures) -> list[Outbound]:
     grant = await access.check(ctx, Action.REGIONAL_FIGURES)
     if grant is None:
-        return [ctx.say(_("This button is no longer active."))]
+        raise Refusal()
     person = grant.person
     since, until = school_year(ctx.now, ctx.config.timezone)
     files = await regional_files(Journal(ctx.session), since, until, ctx.now, ctx.tr)

@@ -33,6 +33,8 @@ from handlers.access import Action
 from handlers.context import Context
 from handlers.events import Attachment, Button, Outbound
 from handlers.feature import Feature
+from handlers.refusal import Refusal
+from handlers.reports.buttons import CSV, EXCEL, JOURNAL, TARGETS, TRIAL, Reports
 from handlers.reports.journal import (
     RESULTS,
     JournalEntry,
@@ -44,7 +46,6 @@ from handlers.reports.journal import (
     kept_media,
     took_part,
 )
-from handlers.routing import callback, int_arg, payload
 from locales import Translator, _
 from storage.importer.plan import band
 from storage.models import MentorStatus, Person, SchoolClass
@@ -610,60 +611,60 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @feature.menu("coordinator")
 async def _reports_entry(ctx: Context) -> list[Button]:
-    return [Button(ctx.tr.plain(_("📊 Journal and reports")), payload("xp"))]
+    return [Button(ctx.tr.plain(_("📊 Journal and reports")), Reports().pack())]
 
 
-@callback("xp")
-async def _reports(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``xp`` the choices; ``xp:j:x|c`` the journal; ``xp:g`` the targets; ``xp:t[:id]`` a
-    trial's report."""
+@feature.button(Reports)
+async def _reports(ctx: Context, p: Reports) -> list[Outbound]:
+    """The choices; the journal (Excel or CSV); the targets; a trial's report (or the list of
+    trials to choose from)."""
     grant = await access.check(ctx, Action.EXPORT)
     if grant is None or grant.school_id is None:
-        return [ctx.say(_("This button is no longer active."))]
+        raise Refusal()
     person, school_id = grant.person, grant.school_id
     tr = ctx.tr
-    kind = args[0] if args else ""
-    if kind == "":
-        rows = [[Button(tr.plain(_("Journal (Excel)")), payload("xp", "j", "x")),
-                 Button(tr.plain(_("Journal (CSV)")), payload("xp", "j", "c"))],
-                [Button(tr.plain(_("Targets of the year (Excel)")), payload("xp", "g"))],
-                [Button(tr.plain(_("A trial's report (PDF)")), payload("xp", "t"))]]
+    kind = p.report
+    if kind is None:
+        rows = [[Button(tr.plain(_("Journal (Excel)")), Reports(JOURNAL, EXCEL).pack()),
+                 Button(tr.plain(_("Journal (CSV)")), Reports(JOURNAL, CSV).pack())],
+                [Button(tr.plain(_("Targets of the year (Excel)")), Reports(TARGETS).pack())],
+                [Button(tr.plain(_("A trial's report (PDF)")), Reports(TRIAL).pack())]]
         return [ctx.say(_("What would you like to receive? The journal and the targets cover "
                           "this school year."), rows)]
     school = await ctx.schools.get(school_id)
     assert school is not None
     since, until = school_year(ctx.now, school.timezone)
     audit = Audit(ctx.session)
-    if kind == "j" and len(args) > 1 and args[1] in ("x", "c"):
+    if kind == JOURNAL and p.option in (EXCEL, CSV):
         entries = await school_journal(ctx, school_id, since, until, tr)
-        xlsx = args[1] == "x"
+        xlsx = p.option == EXCEL
         data = journal_xlsx(entries, tr) if xlsx else journal_csv(entries, tr)
         await audit.record(person.id, "export.journal", f"school:{school_id}", ctx.now,
                            format="xlsx" if xlsx else "csv", rows=len(entries), via="chat")
         return [_document(ctx, data, XLSX if xlsx else "text/csv",
                           "journal.xlsx" if xlsx else "journal.csv",
                           _("The journal of this school year: one row per trial."))]
-    if kind == "g":
+    if kind == TARGETS:
         data = targets_xlsx(await school_targets(ctx, school_id), tr)
         await audit.record(person.id, "export.targets", f"school:{school_id}", ctx.now,
                            via="chat")
         return [_document(ctx, data, XLSX, "targets.xlsx", _(
             "The targets of this school year per class and per pupil, and the meaningful "
             "check of every pupil on every trial."))]
-    if kind == "t" and len(args) == 1:
+    if kind == TRIAL and p.option is None:
         trials = await Journal(ctx.session).recent(school_id)
         if not trials:
             return [ctx.say(_("There are no trials yet."))]
         buttons = [[Button(f"{tr.date(t.starts_at, school.timezone, 'dd.MM')} {t.title}"[:60],
-                           payload("xp", "t", t.id))] for t in trials]
+                           Reports(TRIAL, str(t.id)).pack())] for t in trials]
         return [ctx.say(_("Which trial?"), buttons)]
-    if kind == "t":
-        found = await access.check(ctx, Action.EXPORT, trial_id=int_arg(args, 1))
+    if kind == TRIAL:
+        found = await access.check(ctx, Action.EXPORT, trial_id=p.trial_id)
         if found is None or found.trial is None:
-            return [ctx.say(_("This button is no longer active."))]
+            raise Refusal()
         trial = found.trial
         facts = (await Journal(ctx.session).facts([trial]))[0]
         await audit.record(person.id, "export.trial", f"trial:{trial.id}", ctx.now, via="chat")
         return [_document(ctx, trial_report_pdf(facts, ctx.now, tr), "application/pdf",
                           f"trial-{trial.id}.pdf", _("The trial's report."))]
-    return [ctx.say(_("This button is no longer active."))]
+    raise Refusal()

@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from flows import FLOWS
 from flows.model import Text, Upload
+from handlers.coordinator.buttons import AssignStaff, DuplicateTrial, MoveTrial, NewTrial
 from handlers.features import WIRING
 from handlers.routing import CALLBACKS
 from storage.files import EXTENSIONS
@@ -230,9 +231,10 @@ async def before_the_trial(h, demo) -> tuple[Scene, Invariants, list[str]]:
     await aruzhan.presses(f"pb:{demo.trial_id}")
     await users[MARAT].says("/language")
     await users[MENTOR].presses(f"mn:{demo.trial_id}")
-    for start in (f"tst:{demo.trial_id}", f"tmv:{demo.trial_id}", f"tdu:{demo.trial_id}"):
-        await coordinator.presses(start)  # staff, move and copy, each left at its first step
-    await coordinator.presses("tn")
+    for start in (AssignStaff(demo.trial_id), MoveTrial(demo.trial_id),
+                  DuplicateTrial(demo.trial_id)):
+        await coordinator.presses(start.pack())  # staff, move and copy, each left at its first step
+    await coordinator.presses(NewTrial().pack())
     await coordinator.says("Аспаз: салат дайындау")
     await users[DIAS].presses(f"pb:{demo.trial_id}")
     scene = Scene(users, await known_ids(h), person_ids=chats(demo, users))
@@ -270,8 +272,9 @@ async def before(h, demo):
 async def test_generated_events_before_the_trial_break_nothing(h, demo, before, data):
     scene = before.scene
     await restart(h, scene, data, [
-        (COORDINATOR, f"tdu:{demo.trial_id}"), (COORDINATOR, f"tmv:{demo.trial_id}"),
-        (COORDINATOR, f"tst:{demo.trial_id}"), (COORDINATOR, "tn"),
+        (COORDINATOR, DuplicateTrial(demo.trial_id).pack()),
+        (COORDINATOR, MoveTrial(demo.trial_id).pack()),
+        (COORDINATOR, AssignStaff(demo.trial_id).pack()), (COORDINATOR, NewTrial().pack()),
         (SAULE, f"pcs:{demo.trial_id}:{demo.id(ARUZHAN)}"), (ARUZHAN, f"pb:{demo.trial_id}"),
         (DIAS, f"pb:{demo.trial_id}"), (MARAT, "m"), (MENTOR, f"mn:{demo.trial_id}")])
     events = data.draw(st.lists(event_strategy(scene), min_size=1, max_size=EVENTS_PER_EXAMPLE))
