@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import String, cast, func, select
 
+from handlers.privacy.buttons import ConfirmDeletion, RequestDeletion
 from storage.models import (
     Answer,
     AuditLog,
@@ -67,7 +68,7 @@ async def test_a_parent_asks_the_coordinator_confirms_and_the_pupil_is_anonymise
     assert "Deletion request no. 1: the personal data of Аружан Серікқызы (Pupil, class 8А)" \
         in request.text and f"by their parent {SAULE}" in request.text
     # Asking twice makes no second request.
-    await saule.presses(f"pdy:{aruzhan_id}")
+    await saule.presses(RequestDeletion(aruzhan_id).pack())
     assert "already recorded (no. 1)" in saule.last.text
     # Nothing happens before the coordinator confirms.
     await h.tick(h.now + timedelta(minutes=1))
@@ -132,7 +133,7 @@ async def test_a_pupils_own_request_goes_to_the_parents(h, demo):
     await saule.taps("Yes, ask for deletion")
     assert await count(h, DeletionRequest, DeletionRequest.subject_id == demo.id(ARUZHAN)) == 1
     # The pupil cannot make the request themselves, even with a forged button.
-    await aruzhan.presses(f"pdy:{demo.id(ARUZHAN)}")
+    await aruzhan.presses(RequestDeletion(demo.id(ARUZHAN)).pack())
     assert await count(h, DeletionRequest) == 1
 
 
@@ -152,7 +153,7 @@ async def test_a_declined_request_deletes_nothing_and_the_parent_is_told(h, demo
     await h.tick(h.now + timedelta(days=40))
     assert await count(h, Person, Person.anonymised_at.is_not(None)) == 0
     # A decided request cannot be confirmed after all, nor decided twice.
-    await coordinator.presses("pdc:1")
+    await coordinator.presses(ConfirmDeletion(1).pack())
     assert "already decided" in coordinator.last.text
     assert await count(h, DeletionRequest, DeletionRequest.status == "declined") == 1
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.outbox import OutboxWorker
 from handlers.context import Context
 from handlers.delivery import enqueue
+from handlers.digest.buttons import DeliveryProblems
 from handlers.events import Outbound
 from handlers.features import WIRING
 from storage.db import create_engine, session_factory
@@ -300,7 +301,7 @@ async def test_only_a_coordinator_sees_delivery_problems_and_only_of_their_schoo
     parent = await demo.join(PARENTS[0], lang="en")
     await parent.says("/undelivered")
     assert parent.last.text == "Only a school coordinator can see delivery problems."
-    await parent.presses("dr")  # a forged button
+    await parent.presses(DeliveryProblems().pack())  # a forged button
     assert parent.last.text == "Only a school coordinator can see delivery problems."
 
     # Someone of another school could not be reached: not this coordinator's business.

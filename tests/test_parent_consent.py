@@ -11,6 +11,13 @@ from sqlalchemy import func, select
 
 from handlers.context import Context
 from handlers.features import WIRING
+from handlers.parent.buttons import (
+    AnswerConsent,
+    AskWithdraw,
+    ReadBriefing,
+    ViewConsent,
+    Withdraw,
+)
 from storage.models import Consent, FlowRun, Trial
 from storage.repos.consents import Consents
 
@@ -186,7 +193,7 @@ async def test_change_and_withdraw_from_the_menu_add_rows_and_the_latest_stands(
         current = await Consents(s).current(demo.trial_id, demo.id(ARUZHAN))
     assert current is not None and current.id == rows[2].id
     # Withdrawn twice is still one withdrawal.
-    await saule.presses(f"pcx:{demo.trial_id}:{demo.id(ARUZHAN)}")
+    await saule.presses(Withdraw(demo.trial_id, demo.id(ARUZHAN)).pack())
     assert "There is no consent to withdraw" in saule.inbox[-2].text
     assert len(await ledger(h)) == 3
 
@@ -277,9 +284,10 @@ async def test_buttons_for_another_familys_child_or_run_are_refused_and_change_n
         [saules_run] = await s.scalars(select(FlowRun).where(FlowRun.flow_id == "parent.consent"))
         step_before = saules_run.step_id
     trial, aruzhan = demo.trial_id, demo.id(ARUZHAN)
-    forged = [f"pcs:{trial}:{aruzhan}", f"pcv:{trial}:{aruzhan}", f"pcb:{trial}:{aruzhan}",
-              f"pcw:{trial}:{aruzhan}", f"pcx:{trial}:{aruzhan}", f"pcs:{trial}:999999",
-              f"pcs:{trial + 1}:{demo.id(DIAS)}", "pcs:x:y", "pcs",
+    forged = [*(kind(trial, aruzhan).pack() for kind in (AnswerConsent, ViewConsent,
+                                                          ReadBriefing, AskWithdraw, Withdraw)),
+              AnswerConsent(trial, 999999).pack(), AnswerConsent(trial + 1, demo.id(DIAS)).pack(),
+              "pcs:x:y", "pcs",
               f"f:{saules_run.id}:photo:publication"]
     for data in forged:
         reply = await marat.presses(data)

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from handlers.context import Context
 from handlers.features import WIRING
+from handlers.portfolio.buttons import PortfolioPdf, ShowPortfolio
 from handlers.portfolio.view import shown_media
+from handlers.summary.buttons import ViewSummary
 from storage.models import Media, Participant, PortfolioEntry, Trial
 from storage.repos.consents import Consents
 from storage.repos.trials import Trials
@@ -125,12 +127,13 @@ async def test_a_parent_opens_their_childs_portfolio_and_nobody_else_can(h, demo
     assert [m.file_bytes for m in shown if m.method == "sendphoto"] == [photo]
     # Another family's parent, the mentor and the escorting teacher: refused, no photo.
     for user in (marat, mentor, teacher):
-        for data in (f"pf:{demo.id(ARUZHAN)}", f"pfp:{demo.id(ARUZHAN)}"):
+        for data in (ShowPortfolio(demo.id(ARUZHAN)).pack(),
+                     PortfolioPdf(demo.id(ARUZHAN)).pack()):
             reply = (await user.presses(data))[-1]
             assert "cannot find this portfolio" in reply.text
         assert not any(m.file_bytes == photo for m in user.inbox)
     # The pupil's own menu has no entry for another pupil's portfolio either.
-    await aruzhan.presses(f"pf:{demo.id(DIAS)}")
+    await aruzhan.presses(ShowPortfolio(demo.id(DIAS)).pack())
     assert "cannot find this portfolio" in aruzhan.last.text
 
 
@@ -154,13 +157,13 @@ async def test_a_stricter_permission_hides_the_photo_everywhere_at_once(h, demo)
     await saule.taps("I have read the safety rules")
     saule.new()
     aruzhan.new()
-    shown = await aruzhan.presses(f"pf:{demo.id(ARUZHAN)}")
+    shown = await aruzhan.presses(ShowPortfolio(demo.id(ARUZHAN)).pack())
     assert not any(m.method == "sendphoto" for m in shown)
     assert "Artefacts kept" not in shown[1].text
-    again = await saule.presses(f"gv:{demo.trial_id}:{demo.id(ARUZHAN)}")
+    again = await saule.presses(ViewSummary(demo.trial_id, demo.id(ARUZHAN)).pack())
     assert not any(m.file_bytes == photo for m in again)
     assert "No photos of your child are kept" in again[0].text
-    [pdf] = await aruzhan.presses(f"pfp:{demo.id(ARUZHAN)}")
+    [pdf] = await aruzhan.presses(PortfolioPdf(demo.id(ARUZHAN)).pack())
     reader = PdfReader(io.BytesIO(pdf.file_bytes))
     assert sum(len(page.images) for page in reader.pages) == 0
 
@@ -171,7 +174,7 @@ async def test_the_portfolio_pdf_renders_kazakh(h, demo, tmp_path):
     await aruzhan.says("/language")
     await aruzhan.taps("Қазақша")
     await h.tick()
-    [pdf] = await aruzhan.presses(f"pfp:{demo.id(ARUZHAN)}")
+    [pdf] = await aruzhan.presses(PortfolioPdf(demo.id(ARUZHAN)).pack())
     reader = PdfReader(io.BytesIO(pdf.file_bytes))
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
     for words in ("Портфолио: Аружан Серікқызы", "Траектория", "Мен нақты не істедім?",

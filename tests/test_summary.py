@@ -11,6 +11,13 @@ import pypdfium2 as pdfium
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from handlers.summary.buttons import (
+    ApproveSummary,
+    ChooseNextStep,
+    EditLine,
+    ShowDraft,
+    ViewSummary,
+)
 from storage.models import AuditLog, Outbox, School, Summary
 
 from .demo_school import COORDINATOR, PARENTS, PUPILS, TEACHER, jpeg
@@ -119,7 +126,8 @@ async def test_the_class_teacher_rewrites_the_line_then_approves(h, demo):
 
     # Others cannot approve or edit it.
     for user in (saule, mentor, aruzhan):
-        for data in (f"ga:{summary.id}", f"ge:{summary.id}", f"gd:{summary.id}"):
+        for data in (ApproveSummary(summary.id).pack(), EditLine(summary.id).pack(),
+                     ShowDraft(summary.id).pack()):
             assert "no longer active" in (await user.presses(data))[-1].text
     await teacher.says("/menu")
     await teacher.taps("Бекітуге арналған қорытынды")
@@ -141,7 +149,7 @@ async def test_the_class_teacher_rewrites_the_line_then_approves(h, demo):
     assert (summary.status, summary.approved_by, summary.edited_by) == (
         "sent", teacher_id, teacher_id)
     # A second tap, and the next tick: nothing more goes out.
-    await teacher.presses(f"ga:{summary.id}")
+    await teacher.presses(ApproveSummary(summary.id).pack())
     assert "бекітіліп, ата-аналарға жіберіліп қойған" in teacher.last.text
     await h.tick(h.now + timedelta(minutes=1))
     assert texts(saule) == []
@@ -160,9 +168,9 @@ async def test_the_family_chooses_a_next_step_and_the_coordinator_hears(h, demo)
     [summary] = await summaries(h)
     assert summary.family_choice == "college"
     # A value that is not an option changes nothing; another option replaces the choice.
-    await saule.presses(f"gn:{summary.id}:lottery")
+    await saule.presses(ChooseNextStep(summary.id, "lottery").pack())
     assert "no longer active" in saule.last.text
-    await saule.presses(f"gn:{summary.id}:home")
+    await saule.presses(ChooseNextStep(summary.id, "home").pack())
     async with h.db() as s:
         assert (await s.get(Summary, summary.id)).family_choice == "home"
         choices = list(await s.scalars(select(AuditLog.detail).where(
@@ -184,9 +192,9 @@ async def test_the_parent_opens_it_again_from_the_menu_and_no_one_else_can(h, de
     [summary] = await summaries(h)
     # Another family's parent, the pupil and the mentor: refused, nothing shown.
     for user in (marat, aruzhan, mentor):
-        reply = (await user.presses(f"gv:{demo.trial_id}:{demo.id(ARUZHAN)}"))[-1]
+        reply = (await user.presses(ViewSummary(demo.trial_id, demo.id(ARUZHAN)).pack()))[-1]
         assert "cannot find this summary" in reply.text
-        await user.presses(f"gn:{summary.id}:online")
+        await user.presses(ChooseNextStep(summary.id, "online").pack())
         assert not any(m.file_bytes == photo for m in user.inbox)
     async with h.db() as s:
         assert (await s.get(Summary, summary.id)).family_choice is None

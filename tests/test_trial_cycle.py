@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from handlers.portfolio.buttons import PortfolioPdf, ShowPortfolio
+from handlers.summary.buttons import ApproveSummary, ChooseNextStep, ShowDraft, ViewSummary
 from storage.models import (
     Consent,
     FlowRun,
@@ -258,12 +260,15 @@ async def test_buttons_naming_someone_elses_pupil_trial_or_summary_change_nothin
     theirs = summaries[demo.id(DIAS)]
 
     # A parent asks for another family's summary, or picks their next step: refused.
-    for data in (f"gv:{demo.trial_id}:{demo.id(DIAS)}", f"gn:{theirs.id}:college",
-                 f"gv:{other_trial}:{erasyl}", f"pf:{demo.id(DIAS)}", f"pfp:{demo.id(DIAS)}"):
+    for data in (ViewSummary(demo.trial_id, demo.id(DIAS)).pack(),
+                 ChooseNextStep(theirs.id, "college").pack(),
+                 ViewSummary(other_trial, erasyl).pack(), ShowPortfolio(demo.id(DIAS)).pack(),
+                 PortfolioPdf(demo.id(DIAS)).pack()):
         reply = (await saule.presses(data))[-1]
         assert "cannot find" in reply.text and reply.file_bytes is None
     # The pupil cannot approve or read a summary either.
-    for data in (f"ga:{theirs.id}", f"gd:{theirs.id}", f"gv:{demo.trial_id}:{demo.id(ARUZHAN)}"):
+    for data in (ApproveSummary(theirs.id).pack(), ShowDraft(theirs.id).pack(),
+                 ViewSummary(demo.trial_id, demo.id(ARUZHAN)).pack()):
         assert "no longer active" in (await aruzhan.presses(data))[-1].text or \
             "cannot find" in aruzhan.last.text
     async with h.db() as s:
@@ -273,6 +278,6 @@ async def test_buttons_naming_someone_elses_pupil_trial_or_summary_change_nothin
         assert await s.scalar(select(Participant.attendance).where(
             Participant.pupil_id == erasyl)) is None
     # Their own family's choice works.
-    await marat.presses(f"gn:{theirs.id}:college")
+    await marat.presses(ChooseNextStep(theirs.id, "college").pack())
     async with h.db() as s:
         assert (await s.get(Summary, theirs.id)).family_choice == "college"

@@ -36,9 +36,9 @@ from handlers.events import Button, Outbound
 from handlers.feature import Feature
 from handlers.mentor.confirm import confirmation
 from handlers.menu import menu_button
+from handlers.parent.buttons import ViewConsent
 from handlers.parent.consent import consent_buttons, decision_text
 from handlers.refusal import Refusal
-from handlers.routing import payload
 from handlers.schedule.reminders import MOVED, outdated, parse_key
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, _
@@ -218,7 +218,7 @@ async def move_notices(ctx: Context, trial: Trial,
                           trial=trial.title, child=pupil.full_name,
                           decision=decision_text(tr, decision), **times(parent))
                 buttons = [[Button(tr.plain(_("🔎 Review the decision")),
-                                   payload("pcv", trial.id, pupil.id))]]
+                                   ViewConsent(trial.id, pupil.id).pack())]]
             out.append(Outbound(text=text, person_id=parent.id, buttons=buttons,
                                 purpose=MOVED_PURPOSE, trial_id=trial.id, not_before=hold))
     staff = await ctx.people.many(i for i in (trial.mentor_id, trial.escort_id) if i)

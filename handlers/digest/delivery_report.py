@@ -15,10 +15,11 @@ from handlers import access
 from handlers.context import Context
 from handlers.digest import agreements, quarterly
 from handlers.digest import daily as digest
+from handlers.digest.buttons import DeliveryProblems
 from handlers.events import Button, Inbound, Outbound
 from handlers.feature import Feature
 from handlers.menu import ROLE_NAMES
-from handlers.routing import callback, payload
+from handlers.refusal import Refusal
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, Translator, _
 from storage.models import OutboxStatus
@@ -51,11 +52,11 @@ async def _entry(ctx: Context) -> list[Button]:
     count = await OutboxReport(ctx.session).undelivered_count(school_id, ctx.now - PERIOD)
     label = (ctx.tr.plain(_("📭 Delivery problems ({count})"), count=count) if count
              else ctx.tr.plain(_("📭 Delivery problems")))
-    return [Button(label, payload("dr"))]
+    return [Button(label, DeliveryProblems().pack())]
 
 
-@callback("dr")
-async def _report_button(ctx: Context, args: list[str]) -> list[Outbound]:
+@feature.button(DeliveryProblems)
+async def _report_button(ctx: Context, p: DeliveryProblems) -> list[Outbound]:
     return await report(ctx)
 
 
@@ -67,7 +68,7 @@ async def _report_command(ctx: Context, inbound: Inbound, arg: str) -> list[Outb
 async def report(ctx: Context) -> list[Outbound]:
     school_id = await _school_of_coordinator(ctx)
     if school_id is None:
-        return [ctx.say(_("Only a school coordinator can see delivery problems."))]
+        raise Refusal(_("Only a school coordinator can see delivery problems."))
     school = await ctx.schools.get(school_id)
     clock = SchoolTime.of(school, ctx.config)
     tr = ctx.tr

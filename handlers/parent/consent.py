@@ -27,8 +27,9 @@ from handlers.context import Context
 from handlers.events import Button, Outbound
 from handlers.feature import Feature
 from handlers.menu import menu_button
+from handlers.parent.buttons import AnswerConsent, AskWithdraw, ReadBriefing, ViewConsent, Withdraw
 from handlers.privacy.withdrawal import stop_processing
-from handlers.routing import callback, int_arg, payload
+from handlers.refusal import Refusal
 from handlers.schedule.timeline import Recipient, Reminder, per_trial
 from locales import Safe, Translator, _
 from storage.models import Consent, FlowRun, Person, RunStatus, Trial, TrialStatus
@@ -44,25 +45,34 @@ def consents(ctx: Context) -> Consents:
     return Consents(ctx.session)
 
 
-async def family_trial(ctx: Context, trial_id: int | None,
-                       pupil_id: int | None) -> tuple[Trial, Person] | None:
-    """The trial and the child if the current person is the child's parent and the child is on
-    the trial; None for anything else (another family's child, a forged id, a cancelled trial).
-    The policy decides (``Action.CONSENT``)."""
+NOT_YOURS = _("I cannot find this child or this trial among yours, so nothing was changed. "
+              "Please use the buttons of your menu: /menu")
+
+
+async def _family_trial(ctx: Context, trial_id: int | None,
+                        pupil_id: int | None) -> tuple[Trial, Person] | None:
     grant = await access.check(ctx, Action.CONSENT, trial_id=trial_id, pupil_id=pupil_id)
     if grant is None or grant.trial is None or grant.pupil is None:
         return None
     return grant.trial, grant.pupil
 
 
-def _not_yours(ctx: Context) -> Outbound:
-    return ctx.say(_("I cannot find this child or this trial among yours, so nothing was "
-                     "changed. Please use the buttons of your menu: /menu"))
+async def family_trial(ctx: Context, trial_id: int | None,
+                       pupil_id: int | None) -> tuple[Trial, Person]:
+    """The trial and the child if the current person is the child's parent and the child is on
+    the trial; for anything else (another family's child, a forged id, a cancelled trial) it
+    raises ``Refusal(NOT_YOURS)``. The policy decides (``Action.CONSENT``)."""
+    found = await _family_trial(ctx, trial_id, pupil_id)
+    if found is None:
+        raise Refusal(NOT_YOURS)
+    return found
 
 
 def consent_buttons(tr: Translator, trial_id: int, pupil_id: int) -> list[list[Button]]:
-    return [[Button(tr.plain(_("✍️ Answer: consent")), payload("pcs", trial_id, pupil_id))],
-            [Button(tr.plain(_("📄 Read the briefing")), payload("pcb", trial_id, pupil_id))]]
+    return [[Button(tr.plain(_("✍️ Answer: consent")),
+                    AnswerConsent(trial_id, pupil_id).pack())],
+            [Button(tr.plain(_("📄 Read the briefing")),
+                    ReadBriefing(trial_id, pupil_id).pack())]]
 
 
 # --- how a decision reads ----------------------------------------------------------------
@@ -117,11 +127,13 @@ async def state_text(ctx: Context, viewer: Person, trial: Trial, pupil: Person) 
 async def _view(ctx: Context, trial: Trial, pupil: Person) -> Outbound:
     tr = ctx.tr
     current = await consents(ctx).current(trial.id, pupil.id)
-    rows = [[Button(tr.plain(_("📄 Read the briefing")), payload("pcb", trial.id, pupil.id))]]
+    rows = [[Button(tr.plain(_("📄 Read the briefing")),
+                    ReadBriefing(trial.id, pupil.id).pack())]]
     label = _("✍️ Give consent") if current is None else _("✏️ Change the decision")
-    rows.append([Button(tr.plain(label), payload("pcs", trial.id, pupil.id))])
+    rows.append([Button(tr.plain(label), AnswerConsent(trial.id, pupil.id).pack())])
     if current is not None and current.participation == AGREE:
-        rows.append([Button(tr.plain(_("↩️ Withdraw consent")), payload("pcw", trial.id, pupil.id))])
+        rows.append([Button(tr.plain(_("↩️ Withdraw consent")),
+                            AskWithdraw(trial.id, pupil.id).pack())])
     rows.append([menu_button(tr)])
     assert ctx.person is not None
     return Outbound(text=await state_text(ctx, ctx.person, trial, pupil), person_id=ctx.person.id,
@@ -145,65 +157,50 @@ async def _parent_menu(ctx: Context) -> list[Button]:
             label = ctx.tr.plain(_("{mark} {child}: {trial}, {date}"), mark=mark,
                            child=child.full_name.split()[0], trial=trial.title,
                            date=ctx.tr.date(trial.starts_at, tz, "d MMM"))
-            buttons.append(Button(label, payload("pcv", trial.id, child.id)))
+            buttons.append(Button(label, ViewConsent(trial.id, child.id).pack()))
     return buttons
 
 
-@callback("pcv")
-async def _view_button(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pcv:<trial>:<pupil>``: the consent state of one child for one trial."""
-    found = await family_trial(ctx, int_arg(args, 0), int_arg(args, 1))
-    if found is None:
-        return [_not_yours(ctx)]
-    return [await _view(ctx, *found)]
+@feature.button(ViewConsent)
+async def _view_button(ctx: Context, p: ViewConsent) -> list[Outbound]:
+    """The consent state of one child for one trial."""
+    return [await _view(ctx, *await family_trial(ctx, p.trial_id, p.pupil_id))]
 
 
-@callback("pcb")
-async def _briefing_button(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pcb:<trial>:<pupil>``: the briefing again."""
-    found = await family_trial(ctx, int_arg(args, 0), int_arg(args, 1))
-    if found is None:
-        return [_not_yours(ctx)]
-    trial, pupil = found
+@feature.button(ReadBriefing)
+async def _briefing_button(ctx: Context, p: ReadBriefing) -> list[Outbound]:
+    """The briefing again."""
+    trial, pupil = await family_trial(ctx, p.trial_id, p.pupil_id)
     text = briefing_text(await load_card(ctx, trial), ctx.tr, pupil)
     return [ctx.say(text, buttons=[*consent_buttons(ctx.tr, trial.id, pupil.id)[:1],
                                    [menu_button(ctx.tr)]])]
 
 
-@callback("pcs")
-async def _start_consent(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pcs:<trial>:<pupil>``: give or change the decision (starts or resumes the flow)."""
-    found = await family_trial(ctx, int_arg(args, 0), int_arg(args, 1))
-    if found is None:
-        return [_not_yours(ctx)]
-    trial, pupil = found
+@feature.button(AnswerConsent)
+async def _start_consent(ctx: Context, p: AnswerConsent) -> list[Outbound]:
+    """Give or change the decision (starts or resumes the flow)."""
+    trial, pupil = await family_trial(ctx, p.trial_id, p.pupil_id)
     return await conversation.start(ctx, PARENT_CONSENT, trial_id=trial.id, pupil_id=pupil.id)
 
 
-@callback("pcw")
-async def _withdraw_ask(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pcw:<trial>:<pupil>``: ask before withdrawing."""
-    found = await family_trial(ctx, int_arg(args, 0), int_arg(args, 1))
-    if found is None:
-        return [_not_yours(ctx)]
-    trial, pupil = found
+@feature.button(AskWithdraw)
+async def _withdraw_ask(ctx: Context, p: AskWithdraw) -> list[Outbound]:
+    """Ask before withdrawing."""
+    trial, pupil = await family_trial(ctx, p.trial_id, p.pupil_id)
     tr = ctx.tr
     return [ctx.say(
         _("Withdraw the consent for {child} and the trial «{trial}»? Your child will not "
           "take part, and no photos or videos from it will be kept. It takes effect at once; "
           "you can give consent again later."),
-        buttons=[[Button(tr.plain(_("↩️ Yes, withdraw")), payload("pcx", trial.id, pupil.id)),
-                  Button(tr.plain(_("Keep it")), payload("pcv", trial.id, pupil.id))]],
+        buttons=[[Button(tr.plain(_("↩️ Yes, withdraw")), Withdraw(trial.id, pupil.id).pack()),
+                  Button(tr.plain(_("Keep it")), ViewConsent(trial.id, pupil.id).pack())]],
         child=pupil.full_name, trial=trial.title)]
 
 
-@callback("pcx")
-async def _withdraw(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pcx:<trial>:<pupil>``: withdraw at once (a new ledger row: decline, "withdrawn")."""
-    found = await family_trial(ctx, int_arg(args, 0), int_arg(args, 1))
-    if found is None:
-        return [_not_yours(ctx)]
-    trial, pupil = found
+@feature.button(Withdraw)
+async def _withdraw(ctx: Context, p: Withdraw) -> list[Outbound]:
+    """Withdraw at once (a new ledger row: decline, "withdrawn")."""
+    trial, pupil = await family_trial(ctx, p.trial_id, p.pupil_id)
     assert ctx.person is not None
     current = await consents(ctx).current(trial.id, pupil.id)
     if current is None or current.participation != AGREE:
@@ -225,9 +222,8 @@ async def _withdraw(ctx: Context, args: list[str]) -> list[Outbound]:
 # --- the consent flow ----------------------------------------------------------------------
 
 async def _consent_guard(ctx: Context, run: FlowRun) -> list[Outbound] | None:
-    """The family link or the trial may have changed since the run started."""
-    if await family_trial(ctx, run.trial_id, run.pupil_id) is None:
-        return [_not_yours(ctx)]
+    """The family link or the trial may have changed since the run started (raises)."""
+    await family_trial(ctx, run.trial_id, run.pupil_id)
     return None
 
 
@@ -243,9 +239,11 @@ async def _consent_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
 
 async def _consent_given(ctx: Context, run: FlowRun,
                          answers: dict[str, dict[str, Any]]) -> list[Outbound]:
-    found = await family_trial(ctx, run.trial_id, run.pupil_id)
+    # The answers are stored by now: a refusal here is said, not raised (a Refusal is raised
+    # only before anything of the event is written, as the guard does).
+    found = await _family_trial(ctx, run.trial_id, run.pupil_id)
     if found is None:
-        return [_not_yours(ctx)]
+        return [ctx.say(NOT_YOURS)]
     trial, pupil = found
     assert ctx.person is not None
     agreed = answers["participation"]["choice"] == AGREE
@@ -268,7 +266,7 @@ async def _consent_given(ctx: Context, run: FlowRun,
                   child=pupil.full_name, trial=trial.title)
     out = [Outbound(text=text, person_id=ctx.person.id, trial_id=trial.id,
                     buttons=[[Button(tr.plain(_("See the decision")),
-                                     payload("pcv", trial.id, pupil.id))],
+                                     ViewConsent(trial.id, pupil.id).pack())],
                              [menu_button(tr)]])]
     return out + await conflict_alert(ctx, trial, pupil)
 

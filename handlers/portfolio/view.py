@@ -33,8 +33,9 @@ from handlers.context import Context
 from handlers.events import Attachment, Button, Outbound
 from handlers.feature import Feature
 from handlers.menu import menu_button
+from handlers.portfolio.buttons import PortfolioPdf, ShowPortfolio
 from handlers.pupil.questionnaires import effective_tier
-from handlers.routing import callback, int_arg, payload
+from handlers.refusal import Refusal
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import (
@@ -289,16 +290,18 @@ def entry_text(entry: Entry, tr: Translator) -> Safe:
 # --- access -----------------------------------------------------------------------------------
 
 
-async def family_pupil(ctx: Context, pupil_id: int | None) -> Person | None:
-    """The pupil if the current person is that pupil or one of their parents; else None
-    (another family's child, a mentor, a forged id): ``Action.PORTFOLIO``."""
+NOT_YOURS = _("I cannot find this portfolio among yours, so nothing was shown. Please use "
+              "the buttons of your menu: /menu")
+
+
+async def family_pupil(ctx: Context, pupil_id: int) -> Person:
+    """The pupil if the current person is that pupil or one of their parents; for anyone else
+    (another family's child, a mentor, a forged id) it raises ``Refusal(NOT_YOURS)``:
+    ``Action.PORTFOLIO``."""
     grant = await access.check(ctx, Action.PORTFOLIO, pupil_id=pupil_id)
-    return grant.pupil if grant is not None else None
-
-
-def _not_yours(ctx: Context) -> Outbound:
-    return ctx.say(_("I cannot find this portfolio among yours, so nothing was shown. Please "
-                     "use the buttons of your menu: /menu"))
+    if grant is None or grant.pupil is None:
+        raise Refusal(NOT_YOURS)
+    return grant.pupil
 
 
 # --- the menu and the chat --------------------------------------------------------------------
@@ -309,7 +312,7 @@ async def _pupil_menu(ctx: Context) -> list[Button]:
     assert ctx.person is not None
     if ctx.person.id not in await Portfolio(ctx.session).with_entries([ctx.person.id]):
         return []
-    return [Button(ctx.tr.plain(_("🗂 My portfolio")), payload("pf", ctx.person.id))]
+    return [Button(ctx.tr.plain(_("🗂 My portfolio")), ShowPortfolio(ctx.person.id).pack())]
 
 
 @feature.menu("parent")
@@ -318,16 +321,13 @@ async def _parent_menu(ctx: Context) -> list[Button]:
     children = await ctx.people.children(ctx.person.id)
     with_entries = await Portfolio(ctx.session).with_entries(c.id for c in children)
     return [Button(ctx.tr.plain(_("🗂 Portfolio: {child}"), child=c.full_name.split()[0]),
-                   payload("pf", c.id)) for c in children if c.id in with_entries]
+                   ShowPortfolio(c.id).pack()) for c in children if c.id in with_entries]
 
 
-@callback("pf")
-async def _show(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pf:<pupil id>``: the trajectory, the latest entries (one message each), the PDF
-    button."""
-    pupil = await family_pupil(ctx, int_arg(args, 0))
-    if pupil is None:
-        return [_not_yours(ctx)]
+@feature.button(ShowPortfolio)
+async def _show(ctx: Context, p: ShowPortfolio) -> list[Outbound]:
+    """The trajectory, the latest entries (one message each), the PDF button."""
+    pupil = await family_pupil(ctx, p.pupil_id)
     assert ctx.person is not None
     tr = ctx.tr
     found = await entries(ctx, pupil)
@@ -345,7 +345,8 @@ async def _show(ctx: Context, args: list[str]) -> list[Outbound]:
                             trial_id=entry.trial.id,
                             attachments=attachments(entry.media, PICTURES_PER_ENTRY)))
     shown = min(LATEST, len(found))
-    rows = [[Button(tr.plain(_("📄 The whole portfolio as a PDF")), payload("pfp", pupil.id))],
+    rows = [[Button(tr.plain(_("📄 The whole portfolio as a PDF")),
+                    PortfolioPdf(pupil.id).pack())],
             [menu_button(tr)]]
     out.append(ctx.say(_("Shown: the latest {shown} of {count}. The PDF has every entry."),
                        buttons=rows, shown=shown, count=len(found)))
@@ -366,12 +367,10 @@ async def portfolio_document(ctx: Context, pupil: Person, tr: Translator) -> byt
                          timezone=await ctx.timezone_of(pupil.school_id))
 
 
-@callback("pfp")
-async def _pdf(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pfp:<pupil id>``: the whole portfolio as a PDF document."""
-    pupil = await family_pupil(ctx, int_arg(args, 0))
-    if pupil is None:
-        return [_not_yours(ctx)]
+@feature.button(PortfolioPdf)
+async def _pdf(ctx: Context, p: PortfolioPdf) -> list[Outbound]:
+    """The whole portfolio as a PDF document."""
+    pupil = await family_pupil(ctx, p.pupil_id)
     assert ctx.person is not None
     tr = ctx.tr
     data = await portfolio_document(ctx, pupil, tr)

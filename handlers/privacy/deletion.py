@@ -28,8 +28,15 @@ from handlers.context import Context
 from handlers.events import Button, Inbound, Outbound
 from handlers.feature import Feature
 from handlers.menu import ROLE_NAMES, ShowMenu, menu_button
+from handlers.privacy.buttons import (
+    AskDeletion,
+    ConfirmDeletion,
+    DeclineDeletion,
+    DeletionRequests,
+    RequestDeletion,
+)
 from handlers.privacy.retention import unlink_after_commit
-from handlers.routing import callback, int_arg, payload
+from handlers.refusal import Refusal
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, _
 from storage.models import DeletionRequest, Person
@@ -40,7 +47,6 @@ feature = Feature("privacy.deletion")
 
 # The name an anonymised person keeps: language-neutral, and no one's.
 PLACEHOLDER = "—"
-NOT_ACTIVE = _("This button is no longer active.")
 
 
 def _first(person: Person) -> str:
@@ -63,13 +69,13 @@ async def ask(ctx: Context) -> list[Outbound]:
     if not options:
         if access.holds(person, "pupil"):
             return await pupil_asks(ctx, person)
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     if len(options) == 1:
         return [confirm_question(ctx, options[0])]
     tr = ctx.tr
     rows = [[Button(tr.plain(_("🗑 My own data")) if p.id == person.id else
                     tr.plain(_("🗑 The data of {child}"), child=_first(p)),
-                    payload("pdr", p.id))] for p in options]
+                    AskDeletion(p.id).pack())] for p in options]
     rows.append([menu_button(tr)])
     return [ctx.say(_("Whose data should be deleted?"), rows)]
 
@@ -97,7 +103,8 @@ async def pupil_asks(ctx: Context, pupil: Person) -> list[Outbound]:
             person_id=parent.id, purpose="privacy.ask", not_before=hold,
             dedup_key=f"privacy.ask:{pupil.id}:{parent.id}:{day}",
             buttons=[[Button(tr.plain(_("🗑 Ask to delete the data of {child}"),
-                                      child=_first(pupil)), payload("pdr", pupil.id))]]))
+                                      child=_first(pupil)),
+                                AskDeletion(pupil.id).pack())]]))
     return out
 
 
@@ -115,7 +122,8 @@ def confirm_question(ctx: Context, subject: Person) -> Outbound:
         "school's counts. This cannot be undone.\n\nThe school coordinator confirms the "
         "request; it is carried out within {days} days at the latest."),
         days=ctx.config.deletion_days))
-    rows = [[Button(tr.plain(_("🗑 Yes, ask for deletion")), payload("pdy", subject.id))],
+    rows = [[Button(tr.plain(_("🗑 Yes, ask for deletion")),
+                    RequestDeletion(subject.id).pack())],
             [Button(tr.plain(_("Keep the data")), ShowMenu().pack())]]
     return Outbound(text=text, person_id=ctx.person.id, buttons=rows)
 
@@ -125,26 +133,26 @@ async def _forget_command(ctx: Context, inbound: Inbound, arg: str) -> list[Outb
     return await ask(ctx)
 
 
-@callback("pdr")
-async def _forget_button(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pdr``: whose data; ``pdr:<person>``: are you sure?"""
-    if not args:
+@feature.button(AskDeletion)
+async def _forget_button(ctx: Context, p: AskDeletion) -> list[Outbound]:
+    """Whose data (no id); are you sure (a person's id)?"""
+    if p.subject_id is None:
         return await ask(ctx)
-    grant = await access.check(ctx, Action.REQUEST_DELETION, pupil_id=int_arg(args, 0))
+    grant = await access.check(ctx, Action.REQUEST_DELETION, pupil_id=p.subject_id)
     if grant is None or grant.pupil is None:
-        if ctx.person is not None and int_arg(args, 0) == ctx.person.id \
+        if ctx.person is not None and p.subject_id == ctx.person.id \
                 and access.holds(ctx.person, "pupil"):
             return await pupil_asks(ctx, ctx.person)
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     return [confirm_question(ctx, grant.pupil)]
 
 
-@callback("pdy")
-async def _request(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pdy:<person>``: record the request and ask the school coordinator."""
-    grant = await access.check(ctx, Action.REQUEST_DELETION, pupil_id=int_arg(args, 0))
+@feature.button(RequestDeletion)
+async def _request(ctx: Context, p: RequestDeletion) -> list[Outbound]:
+    """Record the request and ask the school coordinator."""
+    grant = await access.check(ctx, Action.REQUEST_DELETION, pupil_id=p.subject_id)
     if grant is None or grant.pupil is None or ctx.person is None:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     subject, person = grant.pupil, ctx.person
     repo = PrivacyRepo(ctx.session)
     tz = await ctx.timezone_of(subject.school_id)
@@ -187,8 +195,8 @@ async def request_message(ctx: Context, request: DeletionRequest, subject: Perso
               id=request.id, who=who, by=by,
               date=tr.date(request.requested_at, tz, "d MMMM"),
               due=tr.date(request.due_at, tz, "d MMMM yyyy"))
-    rows = [[Button(tr.plain(_("✅ Confirm the deletion")), payload("pdc", request.id)),
-             Button(tr.plain(_("✋ Decline")), payload("pdn", request.id))]]
+    rows = [[Button(tr.plain(_("✅ Confirm the deletion")), ConfirmDeletion(request.id).pack()),
+             Button(tr.plain(_("✋ Decline")), DeclineDeletion(request.id).pack())]]
     return Outbound(text=text, person_id=viewer.id, buttons=rows, purpose="deletion.request",
                     dedup_key=f"deletion.request:{request.id}:{viewer.id}")
 
@@ -196,43 +204,41 @@ async def request_message(ctx: Context, request: DeletionRequest, subject: Perso
 # --- the coordinator decides -------------------------------------------------------------------
 
 
-async def _decidable(ctx: Context, args: list[str]) -> DeletionRequest | Outbound:
-    grant = await access.check(ctx, Action.CONFIRM_DELETION, request_id=int_arg(args, 0))
-    if grant is None or grant.request is None:
-        return ctx.say(NOT_ACTIVE)
-    if grant.request.status != PENDING:
-        return ctx.say(ALREADY)
-    return grant.request
-
-
 ALREADY = _("This request is already decided.")
 
 
-@callback("pdc")
-async def _confirm(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pdc:<request>``: confirmed; the next tick carries it out."""
-    found = await _decidable(ctx, args)
-    if not isinstance(found, DeletionRequest):
-        return [found]
+async def _decidable(ctx: Context, request_id: int) -> DeletionRequest:
+    """The pending request if the current person may decide it (the coordinator of its
+    school: ``Action.CONFIRM_DELETION``); raises a :class:`Refusal` otherwise."""
+    grant = await access.check(ctx, Action.CONFIRM_DELETION, request_id=request_id)
+    if grant is None or grant.request is None:
+        raise Refusal()
+    if grant.request.status != PENDING:
+        raise Refusal(ALREADY)
+    return grant.request
+
+
+@feature.button(ConfirmDeletion)
+async def _confirm(ctx: Context, p: ConfirmDeletion) -> list[Outbound]:
+    """Confirmed; the next tick carries it out."""
+    found = await _decidable(ctx, p.request_id)
     assert ctx.person is not None
     if not await PrivacyRepo(ctx.session).decide(found, CONFIRMED, ctx.person.id, ctx.now):
-        return [ctx.say(ALREADY)]
+        raise Refusal(ALREADY)  # decided by a tap before this one: nothing was written
     await Audit(ctx.session).record(ctx.person.id, "deletion.confirm",
                                     f"person:{found.subject_id}", ctx.now, request=found.id)
     return [ctx.say(_("✅ Confirmed: request no. {id} is carried out within a few minutes."),
                     id=found.id)]
 
 
-@callback("pdn")
-async def _decline(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pdn:<request>``: declined; whoever asked is told to contact the coordinator."""
-    found = await _decidable(ctx, args)
-    if not isinstance(found, DeletionRequest):
-        return [found]
+@feature.button(DeclineDeletion)
+async def _decline(ctx: Context, p: DeclineDeletion) -> list[Outbound]:
+    """Declined; whoever asked is told to contact the coordinator."""
+    found = await _decidable(ctx, p.request_id)
     person = ctx.person
     assert person is not None
     if not await PrivacyRepo(ctx.session).decide(found, DECLINED, person.id, ctx.now):
-        return [ctx.say(ALREADY)]
+        raise Refusal(ALREADY)  # decided by a tap before this one: nothing was written
     await Audit(ctx.session).record(person.id, "deletion.decline",
                                     f"person:{found.subject_id}", ctx.now, request=found.id)
     out = [ctx.say(_("Declined: request no. {id}. Whoever asked is told to contact you; "
@@ -258,15 +264,15 @@ async def _open_requests(ctx: Context) -> list[Button]:
     if not count:
         return []
     return [Button(ctx.tr.plain(_("🗑 Deletion requests ({count})"), count=count),
-                   payload("pdl"))]
+                   DeletionRequests().pack())]
 
 
-@callback("pdl")
-async def _list(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pdl``: every open request of the school, each with its buttons."""
+@feature.button(DeletionRequests)
+async def _list(ctx: Context, p: DeletionRequests) -> list[Outbound]:
+    """Every open request of the school, each with its buttons."""
     grant = await access.check(ctx, Action.SET_UP_TRIAL)  # a coordinator with a school
     if grant is None or grant.school_id is None:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     out = []
     for request in await PrivacyRepo(ctx.session).pending_for_school(grant.school_id):
         subject = await ctx.people.get(request.subject_id)

@@ -27,7 +27,8 @@ from handlers.context import Context
 from handlers.events import Attachment, Button, Inbound, Outbound
 from handlers.feature import EVERYONE, Feature
 from handlers.menu import menu_button
-from handlers.routing import callback, payload
+from handlers.privacy.buttons import AskDeletion, DownloadMyData, PrivacyPage
+from handlers.refusal import Refusal
 from handlers.schedule.reminders import parse_key
 from locales import Translator, _
 from storage.files import MediaStore
@@ -188,7 +189,7 @@ async def my_data(ctx: Context) -> list[Outbound]:
     assert ctx.person is not None
     grant = await access.check(ctx, Action.MY_DATA, pupil_id=ctx.person.id)
     if grant is None:
-        return [ctx.say(_("This button is no longer active."))]
+        raise Refusal()
     document, ids = await collect(ctx, ctx.person)
     data = json.dumps(document, ensure_ascii=False, indent=2).encode()
     key, _digest = MediaStore(ctx.config.media_dir).put(data, MIME, ctx.now)
@@ -204,8 +205,8 @@ async def my_data(ctx: Context) -> list[Outbound]:
 def privacy_page(ctx: Context) -> Outbound:
     tr = ctx.tr
     assert ctx.person is not None
-    rows = [[Button(tr.plain(_("📦 Get my data as a file")), payload("pdx"))],
-            [Button(tr.plain(_("🗑 Ask to delete data")), payload("pdr"))],
+    rows = [[Button(tr.plain(_("📦 Get my data as a file")), DownloadMyData().pack())],
+            [Button(tr.plain(_("🗑 Ask to delete data")), AskDeletion().pack())],
             [menu_button(tr)]]
     return Outbound(text=tr(_(
         "<b>Your data in Synaq</b>\nSynaq keeps what the school and you entered for the "
@@ -220,16 +221,16 @@ async def _command(ctx: Context, inbound: Inbound, arg: str) -> list[Outbound]:
     return await my_data(ctx)
 
 
-@callback("pdx")
-async def _download(ctx: Context, args: list[str]) -> list[Outbound]:
+@feature.button(DownloadMyData)
+async def _download(ctx: Context, p: DownloadMyData) -> list[Outbound]:
     return await my_data(ctx)
 
 
-@callback("pd")
-async def _page(ctx: Context, args: list[str]) -> list[Outbound]:
+@feature.button(PrivacyPage)
+async def _page(ctx: Context, p: PrivacyPage) -> list[Outbound]:
     return [privacy_page(ctx)]
 
 
 @feature.menu(EVERYONE)
 async def _entry(ctx: Context) -> list[Button]:
-    return [Button(ctx.tr.plain(_("🔐 My data")), payload("pd"))]
+    return [Button(ctx.tr.plain(_("🔐 My data")), PrivacyPage().pack())]

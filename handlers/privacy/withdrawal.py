@@ -1,14 +1,14 @@
 """What a withdrawn consent stops, at once (trial-cycle.md: "consent can be withdrawn at any
 time and the withdrawal takes effect at once").
 
-Called in the same transaction as the ledger's "withdrawn" row (handlers/parent.py): a
+Called in the same transaction as the ledger's "withdrawn" row (handlers/parent/consent.py): a
 rubric card about the pupil still open is closed (the rubric's guard asks only whether the
 card is the mentor's); the trial's timed messages still waiting for the pupil or their
 parents are withdrawn; the files the pupil sent about that trial are deleted (the parent was
 told that none would be kept). The pupil's own open questionnaire stays open so that their
-next answer is refused with the reason (handlers/pupil.py's guard), and every other reader
-checks the current consent again (the rubric's list, the summary, the portfolio), so
-nothing new is collected, shown or sent about that trial. What was recorded before stays.
+next answer is refused with the reason (handlers/pupil/questionnaires.py's guard), and every
+other reader checks the current consent again (the rubric's list, the summary, the portfolio),
+so nothing new is collected, shown or sent about that trial. What was recorded before stays.
 """
 
 from __future__ import annotations

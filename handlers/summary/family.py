@@ -34,8 +34,15 @@ from handlers.feature import Feature
 from handlers.menu import menu_button
 from handlers.portfolio.view import pictures, shown_media, took_part
 from handlers.pupil.questionnaires import effective_tier
-from handlers.routing import callback, int_arg, payload
+from handlers.refusal import Refusal
 from handlers.schedule.school_time import SchoolTime
+from handlers.summary.buttons import (
+    ApproveSummary,
+    ChooseNextStep,
+    EditLine,
+    ShowDraft,
+    ViewSummary,
+)
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import FlowRun, Media, Person, PhotoTier, Summary, Trial, TrialStatus
@@ -275,7 +282,7 @@ def choice_buttons(tr: Translator, summary: Summary) -> list[list[Button]]:
         text = tr.plain(label)
         if summary.family_choice == value:
             text = "✅" + text[text.find(" "):]
-        rows.append([Button(text, payload("gn", summary.id, value))])
+        rows.append([Button(text, ChooseNextStep(summary.id, value).pack())])
     return rows
 
 
@@ -338,8 +345,8 @@ def draft_message(ctx: Context, f: Facts, viewer: Person, lead: str) -> Outbound
     tr = ctx.tr_for(viewer)
     text = Safe(tr(lead, child=f.pupil.full_name, trial=f.trial.title) + "\n\n"
                 + summary_html(f, tr))
-    rows = [[Button(tr.plain(_("✅ Approve and send")), payload("ga", f.summary.id))],
-            [Button(tr.plain(_("✏️ Edit the personal line")), payload("ge", f.summary.id))]]
+    rows = [[Button(tr.plain(_("✅ Approve and send")), ApproveSummary(f.summary.id).pack())],
+            [Button(tr.plain(_("✏️ Edit the personal line")), EditLine(f.summary.id).pack())]]
     return Outbound(text=text, person_id=viewer.id, buttons=rows, trial_id=f.trial.id)
 
 
@@ -382,45 +389,47 @@ async def _due(ctx: Context) -> list[Outbound]:
 # --- the class teacher: approve, or rewrite the personal line -----------------------------------
 
 
-async def approvable(ctx: Context, summary_id: int | None) -> Facts | None:
-    """The summary if the current person may approve it (the trial's escort or coordinator,
-    or the class teacher of the pupil's class: ``Action.APPROVE_SUMMARY``); None for anyone
-    else or a forged id."""
+async def _approvable(ctx: Context, summary_id: int) -> Facts | None:
     grant = await access.check(ctx, Action.APPROVE_SUMMARY, summary_id=summary_id)
     if grant is None or grant.summary is None:
         return None
     return await load(ctx, grant.summary)
 
 
-NOT_ACTIVE = _("This button is no longer active.")
+async def approvable(ctx: Context, summary_id: int) -> Facts:
+    """The summary if the current person may approve it (the trial's escort or coordinator,
+    or the class teacher of the pupil's class: ``Action.APPROVE_SUMMARY``); for anyone else
+    or a forged id it raises ``Refusal()``."""
+    f = await _approvable(ctx, summary_id)
+    if f is None:
+        raise Refusal()
+    return f
+
+
 ALREADY = _("This summary is already approved and sent to the parents.")
 
 
-@callback("gd")
-async def _show_draft(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``gd:<summary id>``: the draft with its buttons."""
-    f = await approvable(ctx, int_arg(args, 0))
-    if f is None:
-        return [ctx.say(NOT_ACTIVE)]
+@feature.button(ShowDraft)
+async def _show_draft(ctx: Context, p: ShowDraft) -> list[Outbound]:
+    """The draft with its buttons."""
+    f = await approvable(ctx, p.summary_id)
     if f.summary.status != DRAFT:
-        return [ctx.say(ALREADY)]
+        raise Refusal(ALREADY)
     assert ctx.person is not None
     return [draft_message(ctx, f, ctx.person, DRAFT_LEAD)]
 
 
-@callback("ga")
-async def _approve(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``ga:<summary id>``: approve, and send to the parents."""
-    f = await approvable(ctx, int_arg(args, 0))
-    if f is None:
-        return [ctx.say(NOT_ACTIVE)]
+@feature.button(ApproveSummary)
+async def _approve(ctx: Context, p: ApproveSummary) -> list[Outbound]:
+    """Approve, and send to the parents."""
+    f = await approvable(ctx, p.summary_id)
     assert ctx.person is not None
     if not await took_part(ctx, f.trial, f.pupil.id):
-        return [ctx.say(_("{child}: nothing was sent — the parents' consent for this trial no "
-                          "longer stands, or the pupil was marked absent."),
-                        child=f.pupil.full_name)]
+        raise Refusal(_("{child}: nothing was sent — the parents' consent for this trial no "
+                        "longer stands, or the pupil was marked absent."),
+                      child=f.pupil.full_name)
     if not await Summaries(ctx.session).approve(f.summary, ctx.person.id, ctx.now):
-        return [ctx.say(ALREADY)]
+        raise Refusal(ALREADY)  # approved by a tap before this one: nothing was written
     await _cancel_edit(ctx, f.summary)
     sent = await deliver(ctx, f)
     reply = (_("✅ Approved — {child}: the summary goes to the parents.") if sent else
@@ -438,27 +447,26 @@ async def _cancel_edit(ctx: Context, summary: Summary) -> None:
         await ctx.runs.cancel(run, ctx.now)
 
 
-@callback("ge")
-async def _edit(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``ge:<summary id>``: rewrite the personal line (a one-question flow)."""
-    f = await approvable(ctx, int_arg(args, 0))
-    if f is None:
-        return [ctx.say(NOT_ACTIVE)]
+@feature.button(EditLine)
+async def _edit(ctx: Context, p: EditLine) -> list[Outbound]:
+    """Rewrite the personal line (a one-question flow)."""
+    f = await approvable(ctx, p.summary_id)
     if f.summary.status != DRAFT:
-        return [ctx.say(ALREADY)]
+        raise Refusal(ALREADY)
     return await conversation.start(ctx, SUMMARY_EDIT, trial_id=f.trial.id, pupil_id=f.pupil.id)
 
 
 async def _edited(ctx: Context, run: FlowRun) -> Facts | None:
     summary = (await Summaries(ctx.session).of(run.trial_id, run.pupil_id)
                if run.trial_id and run.pupil_id else None)
-    f = await approvable(ctx, summary.id) if summary else None
+    f = await _approvable(ctx, summary.id) if summary else None
     return f if f is not None and f.summary.status == DRAFT else None
 
 
 async def _edit_guard(ctx: Context, run: FlowRun) -> list[Outbound] | None:
+    """The draft may have been approved, or the approver changed, since the run started."""
     if await _edited(ctx, run) is None:
-        return [ctx.say(ALREADY)]
+        raise Refusal(ALREADY)
     return None
 
 
@@ -471,6 +479,8 @@ async def _edit_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
 
 async def _line_written(ctx: Context, run: FlowRun,
                         answers: dict[str, dict[str, Any]]) -> list[Outbound]:
+    # The answer is stored by now: a refusal here is said, not raised (a Refusal is raised only
+    # before anything of the event is written, as the guard does).
     f = await _edited(ctx, run)
     line = answers.get("line", {}).get("text")
     if f is None or not line or ctx.person is None:
@@ -487,7 +497,8 @@ async def _drafts(ctx: Context) -> list[Button]:
         pupil = await ctx.people.get(summary.pupil_id)
         if pupil is not None:
             buttons.append(Button(ctx.tr.plain(_("📝 Summary to approve: {child}"),
-                                               child=pupil.full_name), payload("gd", summary.id)))
+                                               child=pupil.full_name),
+                                  ShowDraft(summary.id).pack()))
     return buttons
 
 
@@ -507,23 +518,21 @@ async def _coordinator_menu(ctx: Context) -> list[Button]:
 # --- the family: read it again, choose a next step ----------------------------------------------
 
 
+NOT_YOURS = _("I cannot find this summary among your children's, so nothing was shown or "
+              "changed. Please use the buttons of your menu: /menu")
+
+
 async def family_summary(ctx: Context, summary_id: int | None = None,
                          trial_id: int | None = None,
-                         pupil_id: int | None = None) -> Facts | None:
+                         pupil_id: int | None = None) -> Facts:
     """The sent summary (by its id, or by trial and pupil) if the current person is a parent
-    of its pupil (``Action.FAMILY_SUMMARY``); else None."""
-    if summary_id is None and (trial_id is None or pupil_id is None):
-        return None
+    of its pupil (``Action.FAMILY_SUMMARY``); else it raises ``Refusal(NOT_YOURS)``."""
     grant = await access.check(ctx, Action.FAMILY_SUMMARY, summary_id=summary_id,
                                trial_id=trial_id, pupil_id=pupil_id)
-    if grant is None or grant.summary is None:
-        return None
-    return await load(ctx, grant.summary)
-
-
-def _not_yours(ctx: Context) -> Outbound:
-    return ctx.say(_("I cannot find this summary among your children's, so nothing was shown "
-                     "or changed. Please use the buttons of your menu: /menu"))
+    f = await load(ctx, grant.summary) if grant is not None and grant.summary else None
+    if f is None:
+        raise Refusal(NOT_YOURS)
+    return f
 
 
 @feature.menu("parent")
@@ -540,31 +549,29 @@ async def _parent_menu(ctx: Context) -> list[Button]:
             ctx.tr.plain(_("📄 Summary: {child}, {date}"),
                          child=children[summary.pupil_id].full_name.split()[0],
                          date=ctx.tr.date(trial.starts_at, tz, "d MMM")),
-            payload("gv", trial.id, summary.pupil_id)))
+            ViewSummary(trial.id, summary.pupil_id).pack()))
     return buttons
 
 
-@callback("gv")
-async def _view(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``gv:<trial id>:<pupil id>``: the summary again, with the photos and the PDF."""
-    f = await family_summary(ctx, trial_id=int_arg(args, 0), pupil_id=int_arg(args, 1))
-    if f is None or ctx.person is None:
-        return [_not_yours(ctx)]
+@feature.button(ViewSummary)
+async def _view(ctx: Context, p: ViewSummary) -> list[Outbound]:
+    """The summary again, with the photos and the PDF."""
+    f = await family_summary(ctx, trial_id=p.trial_id, pupil_id=p.pupil_id)
+    assert ctx.person is not None
     message = family_message(ctx, f, ctx.person)
     message.purpose = PURPOSE
     message.buttons.append([menu_button(ctx.tr)])
     return [message]
 
 
-@callback("gn")
-async def _choose(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``gn:<summary id>:<option>``: the family's next step; the coordinator is told."""
-    f = await family_summary(ctx, summary_id=int_arg(args, 0))
-    value = args[1] if len(args) > 1 else ""
-    if f is None or ctx.person is None:
-        return [_not_yours(ctx)]
+@feature.button(ChooseNextStep)
+async def _choose(ctx: Context, p: ChooseNextStep) -> list[Outbound]:
+    """The family's next step; the coordinator is told."""
+    f = await family_summary(ctx, summary_id=p.summary_id)
+    value = p.choice
     if value not in NEXT_STEPS:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
+    assert ctx.person is not None
     await Summaries(ctx.session).set_choice(f.summary, value)
     await Audit(ctx.session).record(ctx.person.id, "summary.choice", f"summary:{f.summary.id}",
                                     ctx.now, choice=value)

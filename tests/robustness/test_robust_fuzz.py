@@ -28,6 +28,7 @@ from flows import FLOWS
 from flows.model import Text, Upload
 from handlers.coordinator.buttons import AssignStaff, DuplicateTrial, MoveTrial, NewTrial
 from handlers.features import WIRING
+from handlers.parent.buttons import AnswerConsent
 from handlers.routing import CALLBACKS
 from storage.files import EXTENSIONS
 from storage.models import FlowRun, RunStatus, School, Trial
@@ -275,7 +276,8 @@ async def test_generated_events_before_the_trial_break_nothing(h, demo, before, 
         (COORDINATOR, DuplicateTrial(demo.trial_id).pack()),
         (COORDINATOR, MoveTrial(demo.trial_id).pack()),
         (COORDINATOR, AssignStaff(demo.trial_id).pack()), (COORDINATOR, NewTrial().pack()),
-        (SAULE, f"pcs:{demo.trial_id}:{demo.id(ARUZHAN)}"), (ARUZHAN, f"pb:{demo.trial_id}"),
+        (SAULE, AnswerConsent(demo.trial_id, demo.id(ARUZHAN)).pack()),
+        (ARUZHAN, f"pb:{demo.trial_id}"),
         (DIAS, f"pb:{demo.trial_id}"), (MARAT, "m"), (MENTOR, f"mn:{demo.trial_id}")])
     events = data.draw(st.lists(event_strategy(scene), min_size=1, max_size=EVENTS_PER_EXAMPLE))
     await run_examples(h, scene, before.invariants, before.failures, events)

@@ -20,6 +20,22 @@ from bot.settings import Settings
 from bot.telegram import make_dispatcher
 from bot.web import build_app
 from bot.whatsapp_media import MediaLinks
+from handlers.digest.buttons import DeliveryProblems
+from handlers.parent.buttons import (
+    AnswerConsent,
+    AskWithdraw,
+    ReadBriefing,
+    ViewConsent,
+    Withdraw,
+)
+from handlers.portfolio.buttons import PortfolioPdf, ShowPortfolio
+from handlers.privacy.buttons import (
+    AskDeletion,
+    ConfirmDeletion,
+    DeclineDeletion,
+    RequestDeletion,
+)
+from handlers.summary.buttons import ApproveSummary, ChooseNextStep, ShowDraft, ViewSummary
 from storage.files import MediaStore
 from storage.models import FlowRun, Identity, Media, Participant
 from storage.repos.flows import FlowRuns
@@ -93,31 +109,38 @@ def corpus(w: dict) -> list[tuple[str, str, str]]:
             f"ea:{o}", f"el:{o}", f"ek:{o}", f"et:{w['other_participant']}",
             f"em:{w['other_participant']}:a")),
         *(("other trial", ARUZHAN, p) for p in (f"pb:{o}", f"pqa:{o}", f"pqt:{o}")),
-        ("other trial", SAULE, f"pcs:{o}:{a}"),
+        ("other trial", SAULE, AnswerConsent(o, a).pack()),
         # Buttons of other roles.
         *(("other role", ARUZHAN, p) for p in (
             f"mr:{t}", f"ms:{t}:1", f"ea:{t}", f"et:{w['participant']}", f"ts:{t}",
-            f"tcy:{t}", "tn", "xp:j:x", "rg", f"pdc:{w['request']}", f"ga:{w['summary']}")),
+            f"tcy:{t}", "tn", "xp:j:x", "rg",
+            ConfirmDeletion(w["request"]).pack(), ApproveSummary(w["summary"]).pack())),
         *(("other role", SAULE, p) for p in (
-            f"tmv:{t}", f"sc:{t}", f"mc:{t}", f"ea:{t}", "dr", f"ci:{w['class']}")),
+            f"tmv:{t}", f"sc:{t}", f"mc:{t}", f"ea:{t}",
+            DeliveryProblems().pack(), f"ci:{w['class']}")),
         *(("other role", MENTOR, p) for p in (
-            f"pcx:{t}:{a}", f"pcs:{t}:{a}", "xp:j:x", f"pdc:{w['request']}", f"gd:{w['summary']}",
+            Withdraw(t, a).pack(), AnswerConsent(t, a).pack(), "xp:j:x",
+            ConfirmDeletion(w["request"]).pack(), ShowDraft(w["summary"]).pack(),
             f"tcy:{t}")),
         *(("other role", TEACHER, p) for p in (f"tcy:{t}", f"cis:{w['class']}:links",
                                                 f"mr:{t}", "tn")),
         ("other role", "Сәбит Облыстық", f"ts:{t}"),
         # Other families' pupils.
         *(("other family", SAULE, p) for p in (
-            f"pcv:{t}:{d}", f"pcs:{t}:{d}", f"pcw:{t}:{d}", f"pcx:{t}:{d}", f"pcb:{t}:{d}",
-            f"pf:{d}", f"pfp:{d}", f"gv:{t}:{d}", f"pdy:{d}", f"pdr:{d}")),
+            ViewConsent(t, d).pack(), AnswerConsent(t, d).pack(), AskWithdraw(t, d).pack(),
+            Withdraw(t, d).pack(), ReadBriefing(t, d).pack(), ShowPortfolio(d).pack(),
+            PortfolioPdf(d).pack(), ViewSummary(t, d).pack(), RequestDeletion(d).pack(),
+            AskDeletion(d).pack())),
         *(("other family", MARAT, p) for p in (
-            f"pcx:{t}:{a}", f"gv:{t}:{a}", f"gn:{w['summary']}:college", f"pf:{a}")),
-        ("other family", DIAS, f"pf:{a}"),
+            Withdraw(t, a).pack(), ViewSummary(t, a).pack(),
+            ChooseNextStep(w["summary"], "college").pack(), ShowPortfolio(a).pack())),
+        ("other family", DIAS, ShowPortfolio(a).pack()),
         # Another school's coordinator.
         *(("other school", "Бақыт Ахметов", p) for p in (
             f"ts:{t}", f"tcy:{t}", f"tmv:{t}", f"tin:{t}", f"tis:{t}:links", f"tdu:{t}",
-            f"ci:{w['class']}", f"cis:{w['class']}:pdf", f"xp:t:{t}", f"pdc:{w['request']}",
-            f"pdn:{w['request']}", f"ea:{t}", f"sc:{t}")),
+            f"ci:{w['class']}", f"cis:{w['class']}:pdf", f"xp:t:{t}",
+            ConfirmDeletion(w["request"]).pack(),
+            DeclineDeletion(w["request"]).pack(), f"ea:{t}", f"sc:{t}")),
         # Other people's conversations.
         ("other's run", MARAT, f"f:{w['reflection']}:did:x"),
         ("other's run", DIAS, f"f:{w['reflection']}:did:~skip"),
