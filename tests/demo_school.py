@@ -12,6 +12,8 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.delivery import enqueue
 from handlers.features import WIRING
+from handlers.mentor.buttons import ANYWAY, AddFeedback, RateCard, SubmitCard
+from handlers.pupil.buttons import StartAfter
 from handlers.schedule.timeline import Recipient
 from storage.demo import load_demo
 from storage.models import FlowRun, Person, Trial
@@ -157,7 +159,7 @@ class DemoSchool:
         """``pupil`` (joined in English) answers the after-questionnaire of the demo trial
         through the chat: six answers (the first is ``did``), yes / yes, 3 × 5, and the
         ``photo`` as the artefact (or "I have none")."""
-        await pupil.presses(f"pqa:{self.trial_id}")
+        await pupil.presses(StartAfter(self.trial_id).pack())
         for answer in (did, "The lamp lit", "Stripping wires", "Care", "I like exact work",
                        "Yes"):
             await pupil.says(answer)
@@ -185,17 +187,17 @@ class DemoSchool:
         pupil = await self.join(PUPILS[0], lang="en")
         trial = await self.trial()
         self.h.clock.set(trial.ends_at + timedelta(minutes=5))
-        await mentor.presses(f"mr:{self.trial_id}")
+        await mentor.presses(RateCard(self.trial_id).pack())
         for label in ("3", "3", "3", "3", "3", "Yes"):
             await mentor.taps(label)
         if plus is not None:
             self.h.clock.advance(minutes=2)
-            await mentor.presses(f"mf:{await self._rubric_run(PUPILS[0])}")
+            await mentor.presses(AddFeedback(await self._rubric_run(PUPILS[0])).pack())
             await mentor.taps("Skip")
             await mentor.says(plus)
             await mentor.taps("Skip")
             await mentor.taps("Skip")
-        await mentor.presses(f"ms:{self.trial_id}:1")
+        await mentor.presses(SubmitCard(self.trial_id, ANYWAY).pack())
         self.h.clock.advance(minutes=3)
         await self.reflect(pupil, photo=photo)
         self.h.clock.set(trial.ends_at + timedelta(minutes=15))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from handlers.pupil.buttons import StartTrace
 from storage.files import MediaStore
 from storage.models import Answer, FlowRun, Media
 
@@ -40,7 +41,7 @@ async def test_backup_and_restore_carry_on_the_same_conversation(h, demo, templa
     _parent, pupil, _mentor = await demo.held(tier=None, photo=jpeg())
     # The pupil is halfway through the trace reflection when the backup is made.
     h.clock.advance(days=1)
-    await pupil.presses(f"pqt:{demo.trial_id}")
+    await pupil.presses(StartTrace(demo.trial_id).pack())
     await pupil.taps("Yes")
     assert "Would you like to choose this profession?" in pupil.last.text
     async with h.db() as s:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from handlers.mentor.buttons import RateCard, RubricOverview
 from storage.models import Answer, FlowRun, Media, Outbox
 
 from .demo_school import MENTOR, PARENTS, PUPILS, jpeg
@@ -31,7 +32,7 @@ async def test_files_and_the_open_card_go_at_once(h, demo):
     aruzhan = await demo.join(ARUZHAN, lang="en")
     trial = await demo.trial()
     h.clock.set(trial.ends_at + timedelta(minutes=5))
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     await mentor.taps("3")  # Аружан's card, one tap in
     await demo.reflect(aruzhan, photo=jpeg())
     async with h.db() as s:
@@ -52,7 +53,7 @@ async def test_files_and_the_open_card_go_at_once(h, demo):
         answers = set(await s.scalars(select(Answer.step_id).where(Answer.run_id == card.id)))
     assert (again.status, again.version, answers) == ("cancelled", card.version,
                                                       {"understanding"})
-    await mentor.presses(f"mo:{demo.trial_id}")
+    await mentor.presses(RubricOverview(demo.trial_id).pack())
     assert ARUZHAN not in mentor.last.text
 
 

@@ -6,6 +6,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from handlers.escort.buttons import (
+    RestPresent,
+    ShowAttendance,
+    ShowMarks,
+    SwitchMark,
+    TogglePresence,
+)
 from storage.models import Participant
 
 from .demo_school import COORDINATOR, MENTOR, PUPILS, TEACHER
@@ -58,11 +65,11 @@ async def test_a_pupil_without_consent_cannot_be_marked_present(h, demo):
     escort = await _at_the_start(h, demo)
     madina = (await _participants(h, demo))[demo.id(MADINA)].id
 
-    await escort.presses(f"et:{madina}")
+    await escort.presses(TogglePresence(madina).pack())
 
     assert f"{MADINA} has no parent consent" in escort.last.text
     assert (await _participants(h, demo))[demo.id(MADINA)].attendance is None
-    await escort.presses(f"ea:{demo.trial_id}")
+    await escort.presses(ShowAttendance(demo.trial_id).pack())
     await escort.taps("All the others are present")
     marks = await _participants(h, demo)
     assert [marks[demo.id(p)].attendance for p in PUPILS] == ["present", "present", None]
@@ -70,7 +77,7 @@ async def test_a_pupil_without_consent_cannot_be_marked_present(h, demo):
 
 async def test_the_plus_minus_card_is_for_pupils_present(h, demo):
     escort = await _at_the_start(h, demo, lang="kk")
-    await escort.presses(f"ea:{demo.trial_id}")
+    await escort.presses(ShowAttendance(demo.trial_id).pack())
     await escort.taps(ARUZHAN)
     await escort.taps("±")
 
@@ -86,10 +93,10 @@ async def test_the_plus_minus_card_is_for_pupils_present(h, demo):
     assert (aruzhan.activity_mark, aruzhan.completed_mark) == ("+", "-")
 
     dias = (await _participants(h, demo))[demo.id(DIAS)].id
-    await escort.presses(f"em:{dias}:a")  # not present: nothing to mark
+    await escort.presses(SwitchMark(dias, "a").pack())  # not present: nothing to mark
     assert (await _participants(h, demo))[demo.id(DIAS)].activity_mark is None
     # Marked absent after all: the +/− marks of a pupil who was not there go.
-    await escort.presses(f"et:{aruzhan.id}")
+    await escort.presses(TogglePresence(aruzhan.id).pack())
     aruzhan = (await _participants(h, demo))[demo.id(ARUZHAN)]
     assert (aruzhan.attendance, aruzhan.activity_mark, aruzhan.completed_mark) == (
         "absent", None, None)
@@ -104,14 +111,15 @@ async def test_only_the_escort_and_the_coordinator_may_mark(h, demo):
     aruzhan = (await _participants(h, demo))[demo.id(ARUZHAN)].id
 
     for user in (mentor, other):
-        for data in (f"ea:{demo.trial_id}", f"et:{aruzhan}", f"el:{demo.trial_id}",
-                     f"ek:{demo.trial_id}", f"em:{aruzhan}:a"):
+        for data in (ShowAttendance(demo.trial_id).pack(), TogglePresence(aruzhan).pack(),
+                     RestPresent(demo.trial_id).pack(), ShowMarks(demo.trial_id).pack(),
+                     SwitchMark(aruzhan, "a").pack()):
             await user.presses(data)
             assert "no longer active" in user.last.text, data
             assert ARUZHAN not in user.last.text
     assert (await _participants(h, demo))[demo.id(ARUZHAN)].attendance is None
 
-    await coordinator.presses(f"et:{aruzhan}")
+    await coordinator.presses(TogglePresence(aruzhan).pack())
     marked = (await _participants(h, demo))[demo.id(ARUZHAN)]
     assert (marked.attendance, marked.attendance_by) == ("present", demo.id(COORDINATOR))
     assert escort.new() == []  # the escort is not disturbed
@@ -124,7 +132,7 @@ async def test_attendance_opens_on_the_day_of_the_trial(h, demo):
     await escort.says("/menu")
     assert "Nothing needs your attention" in escort.last.text
 
-    await escort.presses(f"et:{aruzhan}")
+    await escort.presses(TogglePresence(aruzhan).pack())
 
     assert "on the day of the trial" in escort.last.text
     assert (await _participants(h, demo))[demo.id(ARUZHAN)].attendance is None

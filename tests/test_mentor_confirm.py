@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from handlers.mentor.buttons import CannotCome, ShowConfirmation, WillCome
 from storage.models import FlowRun
 
 from .demo_school import COORDINATOR, MENTOR, PUPILS
@@ -78,7 +79,7 @@ async def test_the_answer_cannot_change_once_the_trial_has_started(h, demo):
     coordinator.new()
     h.clock.set((await demo.trial()).starts_at + timedelta(minutes=5))
 
-    await mentor.presses(f"mn:{demo.trial_id}")
+    await mentor.presses(CannotCome(demo.trial_id).pack())
 
     assert "already started" in mentor.last.text
     assert (await demo.trial()).mentor_status == "confirmed"
@@ -90,11 +91,11 @@ async def test_another_mentor_or_a_pupil_cannot_answer_for_the_mentor(h, demo):
     other = await demo.join("Бауыржан Оспанов", lang="en")
     pupil = await demo.join(PUPILS[0], lang="en")
 
-    await other.presses(f"mn:{demo.trial_id}")
+    await other.presses(CannotCome(demo.trial_id).pack())
     assert "no longer active" in other.last.text
-    await pupil.presses(f"my:{demo.trial_id}")
+    await pupil.presses(WillCome(demo.trial_id).pack())
     assert "no longer active" in pupil.last.text
-    await other.presses(f"mc:{demo.trial_id}")
+    await other.presses(ShowConfirmation(demo.trial_id).pack())
     assert "no longer active" in other.last.text and "Электромонтер" not in other.last.text
 
     trial = await demo.trial()

@@ -5,6 +5,18 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from handlers.escort.buttons import ShowAttendance, TogglePresence
+from handlers.mentor.buttons import (
+    ANYWAY,
+    AddFeedback,
+    AskRating,
+    ChangeRating,
+    PupilRatings,
+    RateCard,
+    RubricOverview,
+    ShortCard,
+    SubmitCard,
+)
 from storage.models import FlowRun, Participant
 from storage.repos.rubric import Rubrics
 
@@ -58,7 +70,7 @@ async def test_a_pupil_takes_six_taps_and_the_next_pupil_comes_by_itself(h, demo
 
 async def test_feedback_is_one_tap_away_and_the_rating_goes_on_after_it(h, demo):
     mentor = await _after_the_trial(h, demo)
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     await _rate(mentor, "3", "3", "3", "3", "3", "Yes")
     await mentor.taps("3")  # Dias, understanding
 
@@ -89,12 +101,12 @@ async def test_only_pupils_present_are_rated_when_the_escort_marked_attendance(h
     mentor = await demo.join(MENTOR, lang="en")
     trial = await demo.trial()
     h.clock.set(trial.starts_at + timedelta(minutes=5))
-    await escort.presses(f"ea:{demo.trial_id}")
+    await escort.presses(ShowAttendance(demo.trial_id).pack())
     await escort.taps(ARUZHAN)
     await escort.taps(DIAS)
     await escort.taps(DIAS)  # present → absent
 
-    first = await mentor.presses(f"mr:{demo.trial_id}")
+    first = await mentor.presses(RateCard(demo.trial_id).pack())
 
     assert "Pupils to rate: 1" in first[0].text and f"Marked absent: {DIAS}" in first[0].text
     assert "not marked" not in first[0].text
@@ -106,7 +118,7 @@ async def test_only_pupils_present_are_rated_when_the_escort_marked_attendance(h
 
 async def test_a_rating_can_be_fixed_before_the_card_is_submitted_and_not_after(h, demo):
     mentor = await _after_the_trial(h, demo)
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     for _pupil in PUPILS:
         await _rate(mentor, "2", "2", "2", "2", "2", "Yes")
     overview = mentor.last
@@ -123,7 +135,7 @@ async def test_a_rating_can_be_fixed_before_the_card_is_submitted_and_not_after(
     await mentor.taps("Partially")
     assert (await _cards(h, demo))[demo.id(DIAS)].scores["understanding"] == 3
     assert (await _cards(h, demo))[demo.id(DIAS)].result == "partly"
-    fix_payload = f"mv:{(await _cards(h, demo))[demo.id(DIAS)].run_id}:safety:1"
+    fix_payload = ChangeRating((await _cards(h, demo))[demo.id(DIAS)].run_id, "safety", "1").pack()
 
     await mentor.taps("All pupils")
     await mentor.taps("Submit the card")
@@ -134,9 +146,9 @@ async def test_a_rating_can_be_fixed_before_the_card_is_submitted_and_not_after(
     h.clock.advance(minutes=5)
     await mentor.presses(fix_payload)
     assert "already submitted" in mentor.last.text
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     assert "already submitted" in mentor.last.text
-    await mentor.presses(f"ms:{demo.trial_id}:1")
+    await mentor.presses(SubmitCard(demo.trial_id, ANYWAY).pack())
     assert "already submitted" in mentor.last.text
     cards = await _cards(h, demo)
     assert cards[demo.id(DIAS)].scores["safety"] == 2
@@ -147,12 +159,12 @@ async def test_a_rating_can_be_fixed_before_the_card_is_submitted_and_not_after(
 
 async def test_submitting_with_a_pupil_half_rated_asks_first_and_leaves_them_out(h, demo):
     mentor = await _after_the_trial(h, demo)
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     await _rate(mentor, "1", "1", "1", "1", "1", "No")
     await mentor.taps("2")  # Dias, halfway
     dias_button = mentor.last_with_buttons
 
-    await mentor.presses(f"ms:{demo.trial_id}")
+    await mentor.presses(SubmitCard(demo.trial_id).pack())
     assert f"Not rated yet: {DIAS}, {MADINA}" in mentor.last.text
     assert (await demo.trial()).card_submitted_at is None
     await mentor.taps("Submit without them")
@@ -171,15 +183,17 @@ async def test_a_mentor_of_another_trial_cannot_rate_or_see_these_pupils(h, demo
     mentor = await _after_the_trial(h, demo)
     await demo.other_trial("Бауыржан Оспанов", "Ержан Берікұлы")
     other = await demo.join("Бауыржан Оспанов", lang="en")
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     await _rate(mentor, "2", "2", "2", "2", "2", "Yes")
     run_id = (await _cards(h, demo))[demo.id(ARUZHAN)].run_id
     open_run = mentor.last_with_buttons.buttons[0][0][1]  # Dias's question: f:<run>:…
 
-    forged = [f"mr:{demo.trial_id}", f"mr:{demo.trial_id}:{demo.id(DIAS)}",
-              f"mo:{demo.trial_id}", f"mp:{run_id}", f"mx:{run_id}:understanding",
-              f"mv:{run_id}:understanding:1", f"mf:{run_id}", f"ms:{demo.trial_id}:1",
-              open_run.rsplit(":", 1)[0] + ":1", f"sc:{demo.trial_id}"]
+    forged = [RateCard(demo.trial_id).pack(), RateCard(demo.trial_id, demo.id(DIAS)).pack(),
+              RubricOverview(demo.trial_id).pack(), PupilRatings(run_id).pack(),
+              AskRating(run_id, "understanding").pack(),
+              ChangeRating(run_id, "understanding", "1").pack(), AddFeedback(run_id).pack(),
+              SubmitCard(demo.trial_id, ANYWAY).pack(),
+              open_run.rsplit(":", 1)[0] + ":1", ShortCard(demo.trial_id).pack()]
     for data in forged:
         await other.presses(data)
         assert "no longer active" in other.last.text, data
@@ -200,9 +214,9 @@ async def test_a_mentor_cannot_rate_a_pupil_of_their_own_trial_who_is_not_on_the
     mentor = await _after_the_trial(h, demo)
     other_trial = await demo.other_trial("Бауыржан Оспанов", "Ержан Берікұлы")
 
-    await mentor.presses(f"mr:{demo.trial_id}:{demo.id('Ержан Берікұлы')}")
+    await mentor.presses(RateCard(demo.trial_id, demo.id('Ержан Берікұлы')).pack())
     assert "no longer active" in mentor.last.text
-    await mentor.presses(f"mr:{other_trial}")
+    await mentor.presses(RateCard(other_trial).pack())
     assert "no longer active" in mentor.last.text
     async with h.db() as session:
         runs = await session.scalar(select(func.count()).select_from(FlowRun).where(
@@ -213,14 +227,14 @@ async def test_a_mentor_cannot_rate_a_pupil_of_their_own_trial_who_is_not_on_the
 async def test_a_pupil_pressing_a_mentors_button_is_refused(h, demo):
     mentor = await _after_the_trial(h, demo)
     pupil = await demo.join(ARUZHAN, lang="en")
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     question = mentor.last_with_buttons.buttons[0][2][1]  # f:<run>:understanding:3
 
     await pupil.presses(question)
     assert "no longer active" in pupil.last.text
-    await pupil.presses(f"mr:{demo.trial_id}:{demo.id(ARUZHAN)}")
+    await pupil.presses(RateCard(demo.trial_id, demo.id(ARUZHAN)).pack())
     assert "no longer active" in pupil.last.text
-    await pupil.presses(f"et:{demo.id(ARUZHAN)}")
+    await pupil.presses(TogglePresence(demo.id(ARUZHAN)).pack())
     assert "no longer active" in pupil.last.text
 
     async with h.db() as session:
@@ -235,7 +249,7 @@ async def test_the_rubric_opens_when_the_trial_starts(h, demo):
     for pupil in PUPILS:
         await demo.record_consent(pupil)
     mentor = await demo.join(MENTOR, lang="en")
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     assert "opens when the trial starts" in mentor.last.text
     await mentor.says("/menu")
     assert not any("Rate the pupils" in label for label in mentor.last.labels)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from handlers.mentor.buttons import ShortCard
 from storage.models import AuditLog, Trial
 
 from .demo_school import MENTOR, PARENTS, PUPILS, TEACHER
@@ -86,7 +87,7 @@ async def test_a_card_without_notes_is_not_a_sensitive_read(h, demo):
     mentor = await demo.join(MENTOR, lang="en")
     await _morning_of_the_trial(h, demo)
 
-    await mentor.presses(f"sc:{demo.trial_id}")
+    await mentor.presses(ShortCard(demo.trial_id).pack())
 
     assert "do not admit" not in mentor.last.text and "note" not in mentor.last.text
     assert await _medical_reads(h) == []
@@ -99,13 +100,13 @@ async def test_the_card_is_not_available_before_the_day_nor_to_others(h, demo):
     await mentor.says("/menu")
     assert not any("Short card" in label for label in mentor.last.labels)
 
-    await mentor.presses(f"sc:{demo.trial_id}")
+    await mentor.presses(ShortCard(demo.trial_id).pack())
     assert "available on the day of the trial" in mentor.last.text
     await _morning_of_the_trial(h, demo)
-    await pupil.presses(f"sc:{demo.trial_id}")
+    await pupil.presses(ShortCard(demo.trial_id).pack())
     assert "no longer active" in pupil.last.text
     h.clock.advance(days=1)
-    await mentor.presses(f"sc:{demo.trial_id}")
+    await mentor.presses(ShortCard(demo.trial_id).pack())
     assert "available on the day of the trial" in mentor.last.text
     assert await _medical_reads(h) == []
 
@@ -129,7 +130,7 @@ async def test_a_note_written_in_the_parents_consent_reaches_the_mentors_card(h,
     mentor = await demo.join(MENTOR, lang="en")
     await _morning_of_the_trial(h, demo)
 
-    await mentor.presses(f"sc:{demo.trial_id}")
+    await mentor.presses(ShortCard(demo.trial_id).pack())
 
     lines = mentor.last.text.split("Pupils (3):</b>")[1].strip().splitlines()
     assert lines[2] == f"3. {MADINA} — ⚕️ note from the parent: Diabetic: may need a snack at 11:00"

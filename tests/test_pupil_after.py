@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from flows.criteria import CRITERIA
 from handlers.context import Context
 from handlers.features import WIRING
+from handlers.pupil.buttons import StartAfter, StartTrace
 from storage.models import Answer, FlowRun, Media, Participant, Trial
 
 from .demo_school import PARENTS, PUPILS
@@ -62,7 +63,7 @@ async def test_a_pupil_without_consent_cannot_start_and_is_told_why_kindly(h, de
     assert "your parent has not given consent" in aruzhan.last.text
     assert "not something you did wrong" in aruzhan.last.text
     # A forged start changes nothing either, and the reminder does not go to her.
-    await aruzhan.presses(f"pqa:{demo.trial_id}")
+    await aruzhan.presses(StartAfter(demo.trial_id).pack())
     assert "has not given consent" in aruzhan.last.text
     async with h.db() as s:
         assert await s.scalar(select(func.count()).select_from(FlowRun).where(
@@ -75,7 +76,7 @@ async def test_a_declined_family_sees_no_reflection_and_a_stale_button_explains(
     await after_the_trial(h, demo)
     dias = await demo.join(DIAS, lang="ru")
     assert not any("После пробы" in label for label in dias.last.labels)
-    await dias.presses(f"pqa:{demo.trial_id}")
+    await dias.presses(StartAfter(demo.trial_id).pack())
     assert "не дал согласия" in dias.last.text
 
 
@@ -190,8 +191,8 @@ async def test_a_pupil_pressing_another_pupils_buttons_is_refused(h, demo):
     for data in (f"f:{run.id}:portfolio_ok:no", f"f:{run.id}:portfolio_ok:~back",
                  f"f:{run.id}:x:~skip", f"f:{run.id + 100}:portfolio_ok:yes"):
         assert "no longer active" in (await dias.presses(data))[-1].text
-    assert "no longer active" in (await erasyl.presses(f"pqa:{demo.trial_id}"))[-1].text
-    assert "no longer active" in (await erasyl.presses(f"pqt:{demo.trial_id}"))[-1].text
+    assert "no longer active" in (await erasyl.presses(StartAfter(demo.trial_id).pack()))[-1].text
+    assert "no longer active" in (await erasyl.presses(StartTrace(demo.trial_id).pack()))[-1].text
     async with h.db() as s:
         again = await s.get(FlowRun, run.id)
         assert (again.version, again.step_id) == (version, "portfolio_ok")
@@ -211,7 +212,7 @@ async def test_a_pupil_marked_absent_gets_no_after_questionnaire(h, demo):
         participant.attendance = "absent"
     await after_the_trial(h, demo)
     assert await demo.remind("pupil.after") == []
-    await aruzhan.presses(f"pqa:{demo.trial_id}")
+    await aruzhan.presses(StartAfter(demo.trial_id).pack())
     assert "marked you as absent" in aruzhan.last.text
 
 

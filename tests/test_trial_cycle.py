@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from handlers.mentor.buttons import ANYWAY, AddFeedback, ChangeRating, RateCard, SubmitCard
 from handlers.portfolio.buttons import PortfolioPdf, ShowPortfolio
 from handlers.summary.buttons import ApproveSummary, ChooseNextStep, ShowDraft, ViewSummary
 from storage.models import (
@@ -229,16 +230,17 @@ async def test_buttons_naming_someone_elses_pupil_trial_or_summary_change_nothin
 
     # The mentor names a pupil of another trial in their own trial's button, and the other
     # trial itself.
-    for data in (f"mr:{demo.trial_id}:{erasyl}", f"mr:{other_trial}", f"mr:{other_trial}:{erasyl}",
-                 f"ms:{other_trial}"):
+    for data in (RateCard(demo.trial_id, erasyl).pack(), RateCard(other_trial).pack(),
+                 RateCard(other_trial, erasyl).pack(), SubmitCard(other_trial).pack()):
         assert "no longer active" in (await mentor.presses(data))[-1].text
     # A pupil sends the mentor's callbacks.
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     async with h.db() as s:
         run = await s.scalar(select(FlowRun).where(FlowRun.flow_id == "mentor.rubric"))
         version = run.version
-    for data in (f"mr:{demo.trial_id}", f"ms:{demo.trial_id}:1", f"f:{run.id}:understanding:3",
-                 f"mv:{run.id}:understanding:1", f"mf:{run.id}"):
+    for data in (RateCard(demo.trial_id).pack(), SubmitCard(demo.trial_id, ANYWAY).pack(),
+                 f"f:{run.id}:understanding:3", ChangeRating(run.id, "understanding", "1").pack(),
+                 AddFeedback(run.id).pack()):
         assert "no longer active" in (await aruzhan.presses(data))[-1].text
     async with h.db() as s:
         again = await s.get(FlowRun, run.id)

@@ -14,10 +14,18 @@ from datetime import timedelta
 from handlers import access
 from handlers.access import Action
 from handlers.context import Context
+from handlers.escort.buttons import (
+    RestPresent,
+    ShowAttendance,
+    ShowMarks,
+    SwitchMark,
+    TogglePresence,
+)
 from handlers.events import Button, Outbound
 from handlers.feature import Feature
-from handlers.mentor.short_card import NOT_ACTIVE, Entry, is_trial_day, roster, trial_zone
-from handlers.routing import callback, int_arg, payload
+from handlers.mentor.buttons import ShortCard
+from handlers.mentor.short_card import Entry, is_trial_day, roster, trial_zone
+from handlers.refusal import Refusal
 from handlers.schedule.timeline import Recipient, Reminder
 from locales import Safe, _
 from storage.models import Attendance, Participant, Person, Trial, TrialStatus
@@ -40,27 +48,26 @@ async def _open(ctx: Context, trial: Trial) -> bool:
             and ctx.now <= trial.ends_at + MARK_AFTER_END)
 
 
-async def _markable(ctx: Context, trial_id: int | None) -> Trial | list[Outbound]:
+async def _markable(ctx: Context, trial_id: int) -> Trial:
+    """The trial whose attendance the current person may mark now; else :class:`Refusal`."""
     grant = await access.check(ctx, Action.ATTENDANCE, trial_id=trial_id)
     if grant is None or grant.trial is None:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     return await _if_open(ctx, grant.trial)
 
 
-async def _if_open(ctx: Context, trial: Trial) -> Trial | list[Outbound]:
+async def _if_open(ctx: Context, trial: Trial) -> Trial:
     if not await _open(ctx, trial):
-        return [ctx.say(_("Attendance is marked on the day of the trial."))]
+        raise Refusal(_("Attendance is marked on the day of the trial."))
     return trial
 
 
-async def _participant(ctx: Context, args: list[str]) -> tuple[Participant, Trial] | list[Outbound]:
-    grant = await access.check(ctx, Action.MARK_PUPIL, participant_id=int_arg(args, 0))
+async def _participant(ctx: Context, participant_id: int) -> tuple[Participant, Trial]:
+    """A pupil on a trial the current person may mark now; else :class:`Refusal`."""
+    grant = await access.check(ctx, Action.MARK_PUPIL, participant_id=participant_id)
     if grant is None or grant.participant is None or grant.trial is None:
-        return [ctx.say(NOT_ACTIVE)]
-    trial = await _if_open(ctx, grant.trial)
-    if not isinstance(trial, Trial):
-        return trial
-    return grant.participant, trial
+        raise Refusal()
+    return grant.participant, await _if_open(ctx, grant.trial)
 
 
 # --- attendance -------------------------------------------------------------------------------
@@ -85,11 +92,13 @@ async def attendance_message(ctx: Context, trial: Trial, person: Person, lead: s
         lines.append(tr(_("⛔ Do not admit (no parent consent): {names}"),
                         names=", ".join(e.pupil.full_name for e in blocked)))
     rows = [[Button(f"{ICONS[_attendance(e)]} {e.pupil.full_name}",
-                    payload("et", e.participant.id))] for e in admitted]
+                    TogglePresence(e.participant.id).pack())] for e in admitted]
     if marked < len(admitted):
-        rows.append([Button(tr.plain(_("✅ All the others are present")), payload("el", trial.id))])
+        rows.append([Button(tr.plain(_("✅ All the others are present")),
+                            RestPresent(trial.id).pack())])
     if any(_attendance(e) == Attendance.PRESENT for e in admitted):
-        rows.append([Button(tr.plain(_("± Activity and completion card")), payload("ek", trial.id))])
+        rows.append([Button(tr.plain(_("± Activity and completion card")),
+                            ShowMarks(trial.id).pack())])
     return Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=rows,
                     purpose=purpose, trial_id=trial.id)
 
@@ -99,31 +108,26 @@ def _attendance(entry: Entry) -> Attendance | None:
     return Attendance(value) if value else None
 
 
-@callback("ea")
-async def _show_attendance(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``ea:<trial id>``: the attendance list."""
-    trial = await _markable(ctx, int_arg(args, 0))
-    if not isinstance(trial, Trial):
-        return trial
+@feature.button(ShowAttendance)
+async def _show_attendance(ctx: Context, p: ShowAttendance) -> list[Outbound]:
+    """The attendance list."""
+    trial = await _markable(ctx, p.trial_id)
     assert ctx.person is not None
     return [await attendance_message(ctx, trial, ctx.person)]
 
 
-@callback("et")
-async def _toggle(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``et:<participant id>``: not marked or absent → present; present → absent."""
-    found = await _participant(ctx, args)
-    if not isinstance(found, tuple):
-        return found
-    participant, trial = found
+@feature.button(TogglePresence)
+async def _toggle(ctx: Context, p: TogglePresence) -> list[Outbound]:
+    """Not marked or absent → present; present → absent."""
+    participant, trial = await _participant(ctx, p.participant_id)
     assert ctx.person is not None
     entry = next((e for e in await roster(ctx, trial) if e.participant.id == participant.id),
                  None)
     if entry is None:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     if not entry.admitted:
-        return [ctx.say(_("⛔ {pupil} has no parent consent for this trial: please do not admit "
-                          "them."), pupil=entry.pupil.full_name)]
+        raise Refusal(_("⛔ {pupil} has no parent consent for this trial: please do not admit "
+                        "them."), pupil=entry.pupil.full_name)
     book = AttendanceBook(ctx.session)
     present = participant.attendance != Attendance.PRESENT
     await book.mark(participant, Attendance.PRESENT if present else Attendance.ABSENT,
@@ -136,12 +140,10 @@ async def _toggle(ctx: Context, args: list[str]) -> list[Outbound]:
                                      lead=ctx.tr(lead, pupil=entry.pupil.full_name))]
 
 
-@callback("el")
-async def _rest_present(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``el:<trial id>``: every admitted pupil not marked yet is present."""
-    trial = await _markable(ctx, int_arg(args, 0))
-    if not isinstance(trial, Trial):
-        return trial
+@feature.button(RestPresent)
+async def _rest_present(ctx: Context, p: RestPresent) -> list[Outbound]:
+    """Every admitted pupil not marked yet is present."""
+    trial = await _markable(ctx, p.trial_id)
     assert ctx.person is not None
     book = AttendanceBook(ctx.session)
     for entry in await roster(ctx, trial):
@@ -163,7 +165,7 @@ async def marks_message(ctx: Context, trial: Trial, person: Person,
                       "completed (+/−). Each tap switches + → − → empty."), title=trial.title))
     if not present:
         lines.append(tr(_("Nobody is marked present yet: mark attendance first.")))
-        rows = [[Button(tr.plain(_("✅ Attendance")), payload("ea", trial.id))]]
+        rows = [[Button(tr.plain(_("✅ Attendance")), ShowAttendance(trial.id).pack())]]
         return Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=rows,
                         trial_id=trial.id)
     activity, completed = tr(_("Activity")), tr(_("Completed"))
@@ -172,9 +174,9 @@ async def marks_message(ctx: Context, trial: Trial, person: Person,
         a = MARK_SIGNS[e.participant.activity_mark]
         c = MARK_SIGNS[e.participant.completed_mark]
         name = _short_name(e.pupil)
-        rows.append([Button(f"{name} · {activity} {a}", payload("em", e.participant.id, "a")),
-                     Button(f"{name} · {completed} {c}", payload("em", e.participant.id, "c"))])
-    rows.append([Button(tr.plain(_("✅ Attendance")), payload("ea", trial.id))])
+        rows.append([Button(f"{name} · {activity} {a}", SwitchMark(e.participant.id, "a").pack()),
+                     Button(f"{name} · {completed} {c}", SwitchMark(e.participant.id, "c").pack())])
+    rows.append([Button(tr.plain(_("✅ Attendance")), ShowAttendance(trial.id).pack())])
     return Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=rows,
                     trial_id=trial.id)
 
@@ -185,27 +187,22 @@ def _short_name(pupil: Person) -> str:
     return f"{first} {rest[0][0]}." if rest else first
 
 
-@callback("ek")
-async def _show_marks(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``ek:<trial id>``: the +/− card."""
-    trial = await _markable(ctx, int_arg(args, 0))
-    if not isinstance(trial, Trial):
-        return trial
+@feature.button(ShowMarks)
+async def _show_marks(ctx: Context, p: ShowMarks) -> list[Outbound]:
+    """The +/− card."""
+    trial = await _markable(ctx, p.trial_id)
     assert ctx.person is not None
     return [await marks_message(ctx, trial, ctx.person)]
 
 
-@callback("em")
-async def _mark(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``em:<participant id>:a|c``: switch a pupil's activity (a) or completion (c) mark."""
-    found = await _participant(ctx, args)
-    if not isinstance(found, tuple):
-        return found
-    participant, trial = found
+@feature.button(SwitchMark)
+async def _mark(ctx: Context, p: SwitchMark) -> list[Outbound]:
+    """Switch a pupil's activity (a) or completion (c) mark."""
+    participant, trial = await _participant(ctx, p.participant_id)
     assert ctx.person is not None
-    which = args[1] if len(args) > 1 else ""
+    which = p.which
     if which not in QUICK_MARKS or participant.attendance != Attendance.PRESENT:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     current = getattr(participant, QUICK_MARKS[which])
     await AttendanceBook(ctx.session).quick_mark(participant, which, NEXT_MARK.get(current))
     return [await marks_message(ctx, trial, ctx.person, lead=ctx.tr(_("Saved.")))]
@@ -254,8 +251,11 @@ async def _teacher_menu(ctx: Context) -> list[Button]:
     for trial in await ctx.trials.for_escort(ctx.person.id, since=ctx.now - timedelta(days=1)):
         if await is_trial_day(ctx, trial):
             buttons += [
-                Button(tr.plain(_("📋 Short card: {title}"), title=trial.title), payload("sc", trial.id)),
-                Button(tr.plain(_("✅ Attendance: {title}"), title=trial.title), payload("ea", trial.id)),
-                Button(tr.plain(_("± card: {title}"), title=trial.title), payload("ek", trial.id)),
+                Button(tr.plain(_("📋 Short card: {title}"), title=trial.title),
+                       ShortCard(trial.id).pack()),
+                Button(tr.plain(_("✅ Attendance: {title}"), title=trial.title),
+                       ShowAttendance(trial.id).pack()),
+                Button(tr.plain(_("± card: {title}"), title=trial.title),
+                       ShowMarks(trial.id).pack()),
             ]
     return buttons

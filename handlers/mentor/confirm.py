@@ -2,7 +2,7 @@
 
 No-shows are the known plague of volunteer programmes (trial-cycle.md): "I can't come"
 reaches the coordinator at once, the reason follows as soon as the mentor writes it, and any
-later change of mind is passed on too. The rubric lives in ``mentor_rubric.py``.
+later change of mind is passed on too. The rubric lives in ``rubric.py``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,15 @@ from handlers.access import Action
 from handlers.context import Context
 from handlers.events import Button, Outbound
 from handlers.feature import Feature
-from handlers.mentor.short_card import NOT_ACTIVE, is_trial_day, trial_zone
-from handlers.routing import callback, int_arg, payload
+from handlers.mentor.buttons import (
+    CannotCome,
+    RateCard,
+    ShortCard,
+    ShowConfirmation,
+    WillCome,
+)
+from handlers.mentor.short_card import is_trial_day, trial_zone
+from handlers.refusal import Refusal
 from handlers.schedule.timeline import Recipient, Reminder
 from locales import Safe, _, escape
 from storage.models import FlowRun, MentorStatus, Person, RunStatus, Trial, TrialStatus
@@ -67,40 +74,37 @@ async def confirmation(ctx: Context, trial: Trial, person: Person, purpose: str 
     if ctx.now < trial.starts_at:
         lines.append("")
         lines.append(tr(ANSWER_LINES.get(trial.mentor_status, ANSWER_LINES[MentorStatus.PENDING])))
-        buttons = [[Button(tr.plain(_("✅ I will come")), payload("my", trial.id)),
-                    Button(tr.plain(_("❌ I can't come")), payload("mn", trial.id))]]
+        buttons = [[Button(tr.plain(_("✅ I will come")), WillCome(trial.id).pack()),
+                    Button(tr.plain(_("❌ I can't come")), CannotCome(trial.id).pack())]]
     return Outbound(text=Safe("\n".join(lines)), person_id=person.id, buttons=buttons,
                     purpose=purpose, trial_id=trial.id)
 
 
-@callback("mc")
-async def _show(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``mc:<trial id>``: the trial's details and the confirmation buttons."""
-    grant = await access.check(ctx, Action.MENTOR_TRIAL, trial_id=int_arg(args, 0))
+@feature.button(ShowConfirmation)
+async def _show(ctx: Context, p: ShowConfirmation) -> list[Outbound]:
+    """The trial's details and the confirmation buttons."""
+    grant = await access.check(ctx, Action.MENTOR_TRIAL, trial_id=p.trial_id)
     if grant is None or grant.trial is None or ctx.person is None:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     return [await confirmation(ctx, grant.trial, ctx.person)]
 
 
-async def _answerable(ctx: Context, args: list[str]) -> Trial | list[Outbound]:
-    """The mentor's trial whose answer may still change, or the reply refusing it."""
-    grant = await access.check(ctx, Action.MENTOR_TRIAL, trial_id=int_arg(args, 0))
+async def _answerable(ctx: Context, trial_id: int) -> Trial:
+    """The mentor's trial whose answer may still change; else :class:`Refusal`."""
+    grant = await access.check(ctx, Action.MENTOR_TRIAL, trial_id=trial_id)
     if grant is None or grant.trial is None:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     trial = grant.trial
     if ctx.now >= trial.starts_at:
-        return [ctx.say(_("The trial has already started, so the answer can no longer be "
-                          "changed here. Please call the school coordinator."))]
+        raise Refusal(_("The trial has already started, so the answer can no longer be "
+                        "changed here. Please call the school coordinator."))
     return trial
 
 
-@callback("my")
-async def _will_come(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``my:<trial id>``: "I will come"."""
-    found = await _answerable(ctx, args)
-    if not isinstance(found, Trial):
-        return found
-    trial, mentor = found, ctx.person
+@feature.button(WillCome)
+async def _will_come(ctx: Context, p: WillCome) -> list[Outbound]:
+    """"I will come"."""
+    trial, mentor = await _answerable(ctx, p.trial_id), ctx.person
     assert mentor is not None
     if trial.mentor_status == MentorStatus.CONFIRMED:
         return [ctx.say(_("Your confirmation is already saved. Thank you!"))]
@@ -118,13 +122,10 @@ async def _will_come(ctx: Context, args: list[str]) -> list[Outbound]:
     return out
 
 
-@callback("mn")
-async def _cannot_come(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``mn:<trial id>``: "I can't come" — the coordinator hears at once; then the reason."""
-    found = await _answerable(ctx, args)
-    if not isinstance(found, Trial):
-        return found
-    trial, mentor = found, ctx.person
+@feature.button(CannotCome)
+async def _cannot_come(ctx: Context, p: CannotCome) -> list[Outbound]:
+    """"I can't come" — the coordinator hears at once; then the reason."""
+    trial, mentor = await _answerable(ctx, p.trial_id), ctx.person
     assert mentor is not None
     open_run = await ctx.runs.latest(mentor.id, DECLINE.id, trial.id)
     if trial.mentor_status == MentorStatus.DECLINED:
@@ -232,13 +233,13 @@ async def _mentor_menu(ctx: Context) -> list[Button]:
             label = STATUS_LABELS.get(trial.mentor_status, STATUS_LABELS[MentorStatus.PENDING])
             buttons.append(Button(ctx.tr.plain(label, title=trial.title,
                                          date=ctx.tr.date(trial.starts_at, tz, "d MMM")),
-                                  payload("mc", trial.id)))
+                                  ShowConfirmation(trial.id).pack()))
         if await is_trial_day(ctx, trial):
             buttons.append(Button(ctx.tr.plain(_("📋 Short card: {title}"), title=trial.title),
-                                  payload("sc", trial.id)))
+                                  ShortCard(trial.id).pack()))
         if ctx.now >= trial.starts_at and trial.card_submitted_at is None:
             buttons.append(Button(ctx.tr.plain(_("✍️ Rate the pupils: {title}"), title=trial.title),
-                                  payload("mr", trial.id)))
+                                  RateCard(trial.id).pack()))
     return buttons
 
 

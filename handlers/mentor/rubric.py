@@ -23,8 +23,18 @@ from handlers.access import Action
 from handlers.context import Context
 from handlers.events import Button, Outbound
 from handlers.feature import Feature
-from handlers.mentor.short_card import NOT_ACTIVE, Entry, roster
-from handlers.routing import callback, int_arg, payload
+from handlers.mentor.buttons import (
+    ANYWAY,
+    AddFeedback,
+    AskRating,
+    ChangeRating,
+    PupilRatings,
+    RateCard,
+    RubricOverview,
+    SubmitCard,
+)
+from handlers.mentor.short_card import Entry, roster
+from handlers.refusal import NOT_ACTIVE, Refusal
 from handlers.schedule.timeline import Recipient, Reminder
 from locales import Safe, Translator, _, escape
 from storage.models import (
@@ -111,32 +121,30 @@ def _has_feedback(answers: Answers) -> bool:
 # --- access -------------------------------------------------------------------------------
 
 
-async def _open_trial(ctx: Context, trial_id: int | None) -> Trial | list[Outbound]:
-    """The current mentor's trial whose card is open for rating, or the refusal."""
+async def _open_trial(ctx: Context, trial_id: int) -> Trial:
+    """The current mentor's trial whose card is open for rating; else :class:`Refusal`."""
     grant = await access.check(ctx, Action.MENTOR_TRIAL, trial_id=trial_id)
     if grant is None or grant.trial is None:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     return _card_state(ctx, grant.trial)
 
 
-def _card_state(ctx: Context, trial: Trial) -> Trial | list[Outbound]:
-    """The trial if its card is open for rating now, or why not."""
+def _card_state(ctx: Context, trial: Trial) -> Trial:
+    """The trial if its card is open for rating now; else :class:`Refusal` saying why not."""
     if ctx.now < trial.starts_at:
-        return [ctx.say(_("The rubric opens when the trial starts."))]
+        raise Refusal(_("The rubric opens when the trial starts."))
     if trial.card_submitted_at is not None:
-        return [ctx.say(SUBMITTED)]
+        raise Refusal(SUBMITTED)
     return trial
 
 
-async def _own_run(ctx: Context, run_id: int | None) -> tuple[FlowRun, Trial] | list[Outbound]:
-    """A rubric run of the current mentor, about a pupil of their open trial."""
+async def _own_run(ctx: Context, run_id: int) -> tuple[FlowRun, Trial]:
+    """A rubric run of the current mentor, about a pupil of their open trial; else
+    :class:`Refusal`."""
     grant = await access.check(ctx, Action.RUBRIC_RUN, run_id=run_id)
     if grant is None or grant.run is None or grant.trial is None:
-        return [ctx.say(NOT_ACTIVE)]
-    trial = _card_state(ctx, grant.trial)
-    if not isinstance(trial, Trial):
-        return trial
-    return grant.run, trial
+        raise Refusal()
+    return grant.run, _card_state(ctx, grant.trial)
 
 
 async def _card_open(ctx: Context, run: FlowRun) -> list[Outbound] | None:
@@ -158,18 +166,15 @@ async def _rubric_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
 # --- rating, pupil after pupil ---------------------------------------------------------------
 
 
-@callback("mr")
-async def _rate(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``mr:<trial id>``: go on with the next pupil; ``mr:<trial id>:<pupil id>``: that pupil."""
-    trial = await _open_trial(ctx, int_arg(args, 0))
-    if not isinstance(trial, Trial):
-        return trial
+@feature.button(RateCard)
+async def _rate(ctx: Context, p: RateCard) -> list[Outbound]:
+    """Go on with the next pupil; with ``pupil_id``, that pupil."""
+    trial = await _open_trial(ctx, p.trial_id)
     state = await sheet(ctx, trial)
-    if len(args) > 1:
-        pupil_id = int_arg(args, 1)
-        entry = state.entry(pupil_id) if pupil_id else None
+    if p.pupil_id is not None:
+        entry = state.entry(p.pupil_id)
         if entry is None:
-            return [ctx.say(NOT_ACTIVE)]
+            raise Refusal()
         run, answers = state.of(entry.pupil.id)
         if run is not None and is_rated(answers):
             return [await pupil_card(ctx, run, entry.pupil, answers)]
@@ -228,7 +233,7 @@ async def _pupil_done(ctx: Context, run: FlowRun, answers: Answers) -> list[Outb
         saved = ctx.say(
             _("✅ {pupil}: {scores}. Saved; you can change it until you submit the card."),
             [[Button(tr.plain(_("✍️ Add feedback: {pupil}"), pupil=pupil.full_name),
-                     payload("mf", run.id))]],
+                     AddFeedback(run.id).pack())]],
             pupil=pupil.full_name, scores=_scores(tr, answers))
     return [saved, *await _next(ctx, trial, done_run=run.id)]
 
@@ -251,12 +256,12 @@ async def overview(ctx: Context, trial: Trial, state: Sheet | None = None,
         if run is not None and is_rated(answers):
             mark = " ✍️" if _has_feedback(answers) else ""
             lines.append(f"{i}. {escape(name)} — {escape(_scores(tr, answers))}{mark}")
-            rows.append([Button(tr.plain(_("✎ {pupil}"), pupil=name), payload("mp", run.id))])
+            rows.append([Button(tr.plain(_("✎ {pupil}"), pupil=name), PupilRatings(run.id).pack())])
         else:
             status = _("in progress") if run is not None else _("not rated yet")
             lines.append(f"{i}. {escape(name)} — {tr(status)}")
             rows.append([Button(tr.plain(_("▶ {pupil}"), pupil=name),
-                                payload("mr", trial.id, entry.pupil.id))])
+                                RateCard(trial.id, entry.pupil.id).pack())])
     if not state.to_rate:
         lines.append(tr(_("Nobody to rate: no pupil with parent consent was marked present.")))
     lines += _attendance_notes(tr, state)
@@ -266,24 +271,21 @@ async def overview(ctx: Context, trial: Trial, state: Sheet | None = None,
     else:
         lines.append(tr(_("<i>✎ changes a pupil's ratings. When everything is right, submit "
                           "the card: after that it cannot be changed.</i>")))
-        rows.append([Button(tr.plain(_("📨 Submit the card")), payload("ms", trial.id))])
+        rows.append([Button(tr.plain(_("📨 Submit the card")), SubmitCard(trial.id).pack())])
     return Outbound(text=Safe("\n".join(lines)), person_id=ctx.person.id, buttons=rows,
                     trial_id=trial.id)
 
 
-@callback("mo")
-async def _overview(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``mo:<trial id>``: the overview."""
-    trial = await _open_trial(ctx, int_arg(args, 0))
-    if not isinstance(trial, Trial):
-        return trial
-    return [await overview(ctx, trial)]
+@feature.button(RubricOverview)
+async def _overview(ctx: Context, p: RubricOverview) -> list[Outbound]:
+    """The overview."""
+    return [await overview(ctx, await _open_trial(ctx, p.trial_id))]
 
 
 async def pupil_card(ctx: Context, run: FlowRun, pupil: Person, answers: Answers,
                      lead: str | None = None) -> Outbound:
     """One pupil's ratings and feedback, each rating a button that changes it."""
-    assert ctx.person is not None
+    assert ctx.person is not None and run.trial_id is not None  # a rubric run is a trial's
     tr = ctx.tr
     lines = [lead] if lead else []
     lines.append(f"<b>{escape(pupil.full_name)}</b>")
@@ -298,22 +300,19 @@ async def pupil_card(ctx: Context, run: FlowRun, pupil: Person, answers: Answers
     lines.append(tr(_("<i>Tap a rating to change it.</i>")))
     buttons = [Button(f"{tr(SHORT[s])}: {answers.get(s, {}).get('choice', '—')}"
                       if s != "result" else f"{tr(SHORT[s])}: {_result_label(tr, answers)}",
-                      payload("mx", run.id, s)) for s in RATING_STEPS]
+                      AskRating(run.id, s).pack()) for s in RATING_STEPS]
     feedback = (_("✍️ Rewrite feedback") if _has_feedback(answers) else _("✍️ Add feedback"))
     rows = [buttons[0:3], buttons[3:5], buttons[5:6],
-            [Button(tr.plain(feedback), payload("mf", run.id))],
-            [Button(tr.plain(_("📋 All pupils")), payload("mo", run.trial_id))]]
+            [Button(tr.plain(feedback), AddFeedback(run.id).pack())],
+            [Button(tr.plain(_("📋 All pupils")), RubricOverview(run.trial_id).pack())]]
     return Outbound(text=Safe("\n".join(lines)), person_id=ctx.person.id, buttons=rows,
                     trial_id=run.trial_id)
 
 
-@callback("mp")
-async def _pupil(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``mp:<run id>``: one pupil's card."""
-    found = await _own_run(ctx, int_arg(args, 0))
-    if not isinstance(found, tuple):
-        return found
-    run, _trial = found
+@feature.button(PupilRatings)
+async def _pupil(ctx: Context, p: PupilRatings) -> list[Outbound]:
+    """One pupil's card."""
+    run, _trial = await _own_run(ctx, p.run_id)
     answers = await ctx.runs.answers(run.id)
     if not is_rated(answers):
         return await conversation.resume(ctx, run)
@@ -327,14 +326,13 @@ def _rating_step(step_id: str) -> Choice | None:
     return step if step_id in RATING_STEPS and isinstance(step, Choice) else None
 
 
-@callback("mx")
-async def _ask_change(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``mx:<run id>:<step>``: ask one rating again."""
-    found = await _own_run(ctx, int_arg(args, 0))
-    step = _rating_step(args[1]) if len(args) > 1 else None
-    if not isinstance(found, tuple) or step is None:
-        return found if isinstance(found, list) else [ctx.say(NOT_ACTIVE)]
-    run, _trial = found
+@feature.button(AskRating)
+async def _ask_change(ctx: Context, p: AskRating) -> list[Outbound]:
+    """Ask one rating again."""
+    run, _trial = await _own_run(ctx, p.run_id)
+    step = _rating_step(p.step_id)
+    if step is None:
+        raise Refusal()
     answers = await ctx.runs.answers(run.id)
     pupil = await ctx.people.get(run.pupil_id or 0)
     tr = ctx.tr
@@ -345,24 +343,24 @@ async def _ask_change(ctx: Context, args: list[str]) -> list[Outbound]:
               value=now)
     if step.legend:
         text = Safe(f"{text}\n<i>{tr(step.legend)}</i>")
-    options = [Button(tr.gettext(o.label), payload("mv", run.id, step.id, o.value))
+    options = [Button(tr.gettext(o.label), ChangeRating(run.id, step.id, o.value).pack())
                for o in step.options]
+    back = Button(tr.plain(_("« Back")), PupilRatings(run.id).pack())
     return [Outbound(text=text, person_id=run.person_id, trial_id=run.trial_id,
-                     buttons=[options, [Button(tr.plain(_("« Back")), payload("mp", run.id))]])]
+                     buttons=[options, [back]])]
 
 
-@callback("mv")
-async def _change(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``mv:<run id>:<step>:<value>``: store the changed rating."""
-    found = await _own_run(ctx, int_arg(args, 0))
-    step = _rating_step(args[1]) if len(args) > 2 else None
-    if not isinstance(found, tuple) or step is None:
-        return found if isinstance(found, list) else [ctx.say(NOT_ACTIVE)]
-    run, _trial = found
-    value = args[2]
+@feature.button(ChangeRating)
+async def _change(ctx: Context, p: ChangeRating) -> list[Outbound]:
+    """Store the changed rating."""
+    run, _trial = await _own_run(ctx, p.run_id)
+    step = _rating_step(p.step_id)
+    if step is None:
+        raise Refusal()
+    value = p.value
     answers = await ctx.runs.answers(run.id)
     if not is_rated(answers) or all(o.value != value for o in step.options):
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     await ctx.runs.put_answer(run.id, step.id, {"choice": value}, ctx.now)
     answers[step.id] = {"choice": value}
     pupil = await ctx.people.get(run.pupil_id or 0)
@@ -370,14 +368,11 @@ async def _change(ctx: Context, args: list[str]) -> list[Outbound]:
     return [await pupil_card(ctx, run, pupil, answers, lead=ctx.tr(_("Changed.")))]
 
 
-@callback("mf")
-async def _feedback(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``mf:<run id>``: the 2-minute feedback for a rated pupil (comment, plus, delta,
-    next step), each skippable; reopens the pupil's run at the comment."""
-    found = await _own_run(ctx, int_arg(args, 0))
-    if not isinstance(found, tuple):
-        return found
-    run, _trial = found
+@feature.button(AddFeedback)
+async def _feedback(ctx: Context, p: AddFeedback) -> list[Outbound]:
+    """The 2-minute feedback for a rated pupil (comment, plus, delta, next step), each
+    skippable; reopens the pupil's run at the comment."""
+    run, _trial = await _own_run(ctx, p.run_id)
     answers = await ctx.runs.answers(run.id)
     if not is_rated(answers) or run.status == RunStatus.ACTIVE:
         return await conversation.resume(ctx, run)
@@ -385,7 +380,7 @@ async def _feedback(ctx: Context, args: list[str]) -> list[Outbound]:
     # "Back" from the comment returns to the mini-task result.
     history = [s for s in run.history if s in RATING_STEPS]
     if not await ctx.runs.move(run, FEEDBACK_STEPS[0], history, ctx.now):
-        return [ctx.say(NOT_ACTIVE)]
+        return [ctx.say(NOT_ACTIVE)]  # said, not raised: "more" is already written
     step = RUBRIC.by_id[FEEDBACK_STEPS[0]]
     return [conversation.prompt(ctx, run, step, await _rubric_context(ctx, run))]
 
@@ -393,24 +388,23 @@ async def _feedback(ctx: Context, args: list[str]) -> list[Outbound]:
 # --- submitting -------------------------------------------------------------------------------
 
 
-@callback("ms")
-async def _submit(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``ms:<trial id>``: submit the card; ``ms:<trial id>:1`` even with pupils not rated."""
-    trial = await _open_trial(ctx, int_arg(args, 0))
-    if not isinstance(trial, Trial):
-        return trial
+@feature.button(SubmitCard)
+async def _submit(ctx: Context, p: SubmitCard) -> list[Outbound]:
+    """Submit the card; with ``anyway``, even with pupils not rated."""
+    trial = await _open_trial(ctx, p.trial_id)
     state = await sheet(ctx, trial)
     missing = [e for e in state.to_rate if not state.rated(e.pupil.id)]
-    if missing and (len(args) < 2 or args[1] != "1"):
+    if missing and p.anyway != ANYWAY:
         tr = ctx.tr
         return [ctx.say(
             _("Not rated yet: {names}. Rate them first, or submit the card without them (for "
               "example, if they left early)."),
-            [[Button(tr.plain(_("▶ Continue rating")), payload("mr", trial.id))],
-             [Button(tr.plain(_("📨 Submit without them")), payload("ms", trial.id, 1))]],
+            [[Button(tr.plain(_("▶ Continue rating")), RateCard(trial.id).pack())],
+             [Button(tr.plain(_("📨 Submit without them")),
+                     SubmitCard(trial.id, ANYWAY).pack())]],
             names=_names(missing))]
-    if not await ctx.trials.submit_card(trial, ctx.now):
-        return [ctx.say(SUBMITTED)]
+    if not await ctx.trials.submit_card(trial, ctx.now):  # a second tap: nothing was written
+        raise Refusal(SUBMITTED)
     # Runs still open: a pupil reopened for feedback keeps what was written; a pupil rated
     # halfway is left out of the card.
     open_runs = await Rubrics(ctx.session).open_runs(trial.id)
@@ -456,7 +450,7 @@ async def _rubric_prompt(ctx: Context, trial: Trial, recipient: Recipient,
         text = tr(_("«{title}» is over: thank you for your time with the pupils! Please rate "
                     "each pupil's work (six taps per pupil). Pupils to rate: {count}."),
                   title=trial.title, count=len(state.to_rate))
-    button = Button(tr.plain(_("✍️ Rate the pupils")), payload("mr", trial.id))
+    button = Button(tr.plain(_("✍️ Rate the pupils")), RateCard(trial.id).pack())
     return [Outbound(text=text, person_id=person.id, buttons=[[button]],
                      purpose="mentor.rubric", trial_id=trial.id)]
 

@@ -19,7 +19,8 @@ from handlers.access import Action, plays
 from handlers.context import Context
 from handlers.events import Outbound
 from handlers.feature import Feature
-from handlers.routing import callback, int_arg
+from handlers.mentor.buttons import ShortCard
+from handlers.refusal import Refusal
 from handlers.schedule.timeline import Recipient, Reminder
 from locales import Safe, _, escape
 from storage.models import (
@@ -34,9 +35,6 @@ from storage.repos.audit import Audit
 from storage.repos.consents import Consents
 
 feature = Feature("mentor.short_card")
-
-NOT_ACTIVE = _("This button is no longer active.")
-
 
 # Who may see the card and the roster is the policy's (handlers/access.py): the trial's
 # mentor, escort and coordinator (``Action.SHORT_CARD``).
@@ -147,16 +145,16 @@ def _name(person: Person | None) -> str:
     return f"{person.full_name} ({person.position})" if person.position else person.full_name
 
 
-@callback("sc")
-async def _show_card(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``sc:<trial id>``: the short card, for the trial's mentor and escort on the day (and
-    for its coordinator at any time)."""
-    grant = await access.check(ctx, Action.SHORT_CARD, trial_id=int_arg(args, 0))
+@feature.button(ShortCard)
+async def _show_card(ctx: Context, p: ShortCard) -> list[Outbound]:
+    """The short card, for the trial's mentor and escort on the day (and for its coordinator
+    at any time)."""
+    grant = await access.check(ctx, Action.SHORT_CARD, trial_id=p.trial_id)
     if grant is None or grant.trial is None or ctx.person is None:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     trial = grant.trial
     if not plays(trial, ctx.person.id, "coordinator") and not await is_trial_day(ctx, trial):
-        return [ctx.say(_("The short card is available on the day of the trial."))]
+        raise Refusal(_("The short card is available on the day of the trial."))
     return [await short_card(ctx, trial, ctx.person)]
 
 

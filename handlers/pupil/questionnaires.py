@@ -20,7 +20,8 @@ from handlers.access import Action
 from handlers.context import Context
 from handlers.events import Button, Outbound
 from handlers.feature import Feature
-from handlers.routing import callback, int_arg, payload
+from handlers.pupil.buttons import StartAfter, StartBefore, StartTrace
+from handlers.refusal import NOT_ACTIVE, Refusal
 from handlers.schedule.timeline import Pending, Recipient, Reminder, per_trial
 from locales import Safe, _
 from storage.models import (
@@ -41,11 +42,13 @@ _DAY = timedelta(days=1)
 REFLECTION_WINDOW = timedelta(days=14)
 
 
-async def trial_of_pupil(ctx: Context, trial_id: int | None) -> Trial | None:
-    """The trial if the current person takes part in it, else None (never another's; the
-    policy decides, ``Action.PUPIL_TRIAL``)."""
+async def trial_of_pupil(ctx: Context, trial_id: int) -> Trial:
+    """The trial if the current person takes part in it (never another's; the policy
+    decides, ``Action.PUPIL_TRIAL``); else :class:`Refusal`."""
     grant = await access.check(ctx, Action.PUPIL_TRIAL, trial_id=trial_id)
-    return grant.trial if grant is not None else None
+    if grant is None or grant.trial is None:
+        raise Refusal()
+    return grant.trial
 
 
 async def before_is_open(ctx: Context, trial: Trial) -> bool:
@@ -67,23 +70,23 @@ def _reflection_open(ctx: Context, flow: Flow, trial: Trial) -> bool:
     return opens <= ctx.now <= trial.ends_at + REFLECTION_WINDOW
 
 
-async def reflection_refusal(ctx: Context, trial: Trial, pupil_id: int) -> Outbound | None:
-    """Why the pupil cannot reflect on ``trial`` (no consent, declined, marked absent), kindly;
-    None when they can."""
+async def reflection_refusal(ctx: Context, trial: Trial, pupil_id: int) -> Refusal | None:
+    """Why the pupil cannot reflect on ``trial`` (no consent, declined, marked absent), kindly,
+    as a :class:`Refusal` to raise (or, in the flows' guard, to say); None when they can."""
     consent = await Consents(ctx.session).current(trial.id, pupil_id)
     if consent is None:
-        return ctx.say(_("I cannot open this questionnaire yet: your parent has not given "
+        return Refusal(_("I cannot open this questionnaire yet: your parent has not given "
                          "consent for the trial «{trial}». This is not something you did "
                          "wrong. Please ask your parent to answer in Synaq; the questionnaire "
                          "will open then."), trial=trial.title)
     if consent.participation != Participation.AGREE:
-        return ctx.say(_("This questionnaire is closed: your parent did not give consent for "
+        return Refusal(_("This questionnaire is closed: your parent did not give consent for "
                          "the trial «{trial}», so nothing about it is collected. If you think "
                          "this is a misunderstanding, talk to your parent or your class "
                          "teacher."), trial=trial.title)
     participant = await ctx.trials.participant(trial.id, pupil_id)
     if participant is not None and participant.attendance == Attendance.ABSENT:
-        return ctx.say(_("Your class teacher marked you as absent from «{trial}», so there is "
+        return Refusal(_("Your class teacher marked you as absent from «{trial}», so there is "
                          "nothing to reflect on here. If that is a mistake, please tell your "
                          "class teacher."), trial=trial.title)
     return None
@@ -91,8 +94,10 @@ async def reflection_refusal(ctx: Context, trial: Trial, pupil_id: int) -> Outbo
 
 # --- menu and buttons ----------------------------------------------------------------------
 
-REFLECTIONS = ((AFTER_TRIAL, "pqa", _("📝 After the trial: {trial}")),
-               (TRACE, "pqt", _("💭 A day later: {trial}")))
+REFLECTIONS: tuple[tuple[Flow, type[StartAfter] | type[StartTrace], str], ...] = (
+    (AFTER_TRIAL, StartAfter, _("📝 After the trial: {trial}")),
+    (TRACE, StartTrace, _("💭 A day later: {trial}")),
+)
 
 
 @feature.menu("pupil")
@@ -105,7 +110,7 @@ async def _pupil_menu(ctx: Context) -> list[Button]:
         if trial.starts_at >= ctx.now - _DAY and await before_is_open(ctx, trial):
             label = ctx.tr.plain(_("📝 Before the trial: {trial}, {date}"), trial=trial.title,
                                  date=ctx.tr.date(trial.starts_at, tz, "d MMM"))
-            buttons.append(Button(label, payload("pb", trial.id)))
+            buttons.append(Button(label, StartBefore(trial.id).pack()))
     states = await Consents(ctx.session).current_for_trials(t.id for t in trials)
     for trial in trials:
         consent = states.get((trial.id, ctx.person.id))
@@ -114,62 +119,60 @@ async def _pupil_menu(ctx: Context) -> list[Button]:
         participant = await ctx.trials.participant(trial.id, ctx.person.id)
         if participant is not None and participant.attendance == Attendance.ABSENT:
             continue
-        for flow, prefix, msgid in REFLECTIONS:
+        for flow, kind, msgid in REFLECTIONS:
             if _reflection_open(ctx, flow, trial) and not await _completed(
                     ctx, ctx.person.id, flow, trial.id):
                 buttons.append(Button(ctx.tr.plain(msgid, trial=trial.title),
-                                      payload(prefix, trial.id)))
+                                      kind(trial.id).pack()))
     return buttons
 
 
-@callback("pb")
-async def _start_before(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pb:<trial id>``: start (or resume) the before-trial questionnaire."""
-    trial = await trial_of_pupil(ctx, int_arg(args, 0))
-    if trial is None:
-        return [ctx.say(_("This button is no longer active."))]
+@feature.button(StartBefore)
+async def _start_before(ctx: Context, p: StartBefore) -> list[Outbound]:
+    """Start (or resume) the before-trial questionnaire."""
+    trial = await trial_of_pupil(ctx, p.trial_id)
     if not await before_is_open(ctx, trial):
         return [ctx.say(_("This questionnaire is already finished. Thank you!"))]
     return await conversation.start(ctx, BEFORE_TRIAL, trial_id=trial.id)
 
 
-async def _start_reflection(ctx: Context, args: list[str], flow: Flow) -> list[Outbound]:
-    trial = await trial_of_pupil(ctx, int_arg(args, 0))
-    if trial is None or ctx.person is None:
-        return [ctx.say(_("This button is no longer active."))]
+async def _start_reflection(ctx: Context, trial_id: int, flow: Flow) -> list[Outbound]:
+    trial = await trial_of_pupil(ctx, trial_id)
+    if ctx.person is None:
+        raise Refusal()
     if await _completed(ctx, ctx.person.id, flow, trial.id):
         return [ctx.say(flow.finished_text)]
     if not _reflection_open(ctx, flow, trial):
         if ctx.now < trial.starts_at:
-            return [ctx.say(_("This questionnaire opens after the trial «{trial}». See you "
-                              "there!"), trial=trial.title)]
-        return [ctx.say(_("This questionnaire is closed now: the trial «{trial}» was a while "
-                          "ago."), trial=trial.title)]
+            raise Refusal(_("This questionnaire opens after the trial «{trial}». See you "
+                            "there!"), trial=trial.title)
+        raise Refusal(_("This questionnaire is closed now: the trial «{trial}» was a while "
+                        "ago."), trial=trial.title)
     refusal = await reflection_refusal(ctx, trial, ctx.person.id)
     if refusal is not None:
-        return [refusal]
+        raise refusal
     return await conversation.start(ctx, flow, trial_id=trial.id)
 
 
-@callback("pqa")
-async def _start_after(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pqa:<trial id>``: start (or resume) the after-trial questionnaire."""
-    return await _start_reflection(ctx, args, AFTER_TRIAL)
+@feature.button(StartAfter)
+async def _start_after(ctx: Context, p: StartAfter) -> list[Outbound]:
+    """Start (or resume) the after-trial questionnaire."""
+    return await _start_reflection(ctx, p.trial_id, AFTER_TRIAL)
 
 
-@callback("pqt")
-async def _start_trace(ctx: Context, args: list[str]) -> list[Outbound]:
-    """``pqt:<trial id>``: start (or resume) the trace reflection."""
-    return await _start_reflection(ctx, args, TRACE)
+@feature.button(StartTrace)
+async def _start_trace(ctx: Context, p: StartTrace) -> list[Outbound]:
+    """Start (or resume) the trace reflection."""
+    return await _start_reflection(ctx, p.trial_id, TRACE)
 
 
 async def _reflection_guard(ctx: Context, run: FlowRun) -> list[Outbound] | None:
     """Consent withdrawn (or attendance corrected) while the run is open: stop at once."""
     trial = await ctx.trials.get(run.trial_id) if run.trial_id else None
     if trial is None:
-        return [ctx.say(_("This button is no longer active."))]
+        return [ctx.say(NOT_ACTIVE)]
     refusal = await reflection_refusal(ctx, trial, run.person_id)
-    return [refusal] if refusal is not None else None
+    return [ctx.say(refusal.msgid, **refusal.params)] if refusal is not None else None
 
 
 # --- the three-tier photo rule -------------------------------------------------------------
@@ -275,7 +278,7 @@ async def _before(ctx: Context, trial: Trial, r: Recipient, n: int) -> list[Outb
               trial=trial.title, when=tr.datetime(trial.starts_at, tz, "d MMMM, HH:mm"),
               goal=trial.pupil_goal or tr(_("to see what this work is like.")))
     return [Outbound(text=text, person_id=pupil.id, purpose="pupil.before", trial_id=trial.id,
-                     buttons=[[Button(tr.plain(_("📝 Answer")), payload("pb", trial.id))]])]
+                     buttons=[[Button(tr.plain(_("📝 Answer")), StartBefore(trial.id).pack())]])]
 
 
 def _reflection_pending(flow: Flow) -> Pending:
@@ -299,7 +302,7 @@ async def _after(ctx: Context, trial: Trial, r: Recipient, n: int) -> list[Outbo
             tr(_("Your reflection on «{trial}» is still waiting. It takes about five minutes, "
                  "and your answers stay where you stopped."), trial=trial.title))
     return [Outbound(text=text, person_id=pupil.id, purpose="pupil.after", trial_id=trial.id,
-                     buttons=[[Button(tr.plain(_("📝 Start")), payload("pqa", trial.id))]])]
+                     buttons=[[Button(tr.plain(_("📝 Start")), StartAfter(trial.id).pack())]])]
 
 
 async def _trace(ctx: Context, trial: Trial, r: Recipient, n: int) -> list[Outbound]:
@@ -310,7 +313,7 @@ async def _trace(ctx: Context, trial: Trial, r: Recipient, n: int) -> list[Outbo
     text = tr(_("A little time has passed since «{trial}». What stayed with you? Three taps "
                 "and four short questions."), trial=trial.title)
     return [Outbound(text=text, person_id=pupil.id, purpose="pupil.trace", trial_id=trial.id,
-                     buttons=[[Button(tr.plain(_("💭 Answer")), payload("pqt", trial.id))]])]
+                     buttons=[[Button(tr.plain(_("💭 Answer")), StartTrace(trial.id).pack())]])]
 
 
 feature.reminder(Reminder(

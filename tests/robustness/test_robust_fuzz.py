@@ -28,7 +28,9 @@ from flows import FLOWS
 from flows.model import Text, Upload
 from handlers.coordinator.buttons import AssignStaff, DuplicateTrial, MoveTrial, NewTrial
 from handlers.features import WIRING
+from handlers.mentor.buttons import ANYWAY, CannotCome, RateCard, RubricOverview, SubmitCard
 from handlers.parent.buttons import AnswerConsent
+from handlers.pupil.buttons import StartAfter, StartBefore, StartTrace
 from handlers.routing import CALLBACKS
 from storage.files import EXTENSIONS
 from storage.models import FlowRun, RunStatus, School, Trial
@@ -229,15 +231,15 @@ async def before_the_trial(h, demo) -> tuple[Scene, Invariants, list[str]]:
     saule, aruzhan, coordinator = users[SAULE], users[ARUZHAN], users[COORDINATOR]
     await saule.taps("Answer: consent", next(m for m in reversed(saule.inbox)
                                             if "Answer: consent" in " ".join(m.labels)))
-    await aruzhan.presses(f"pb:{demo.trial_id}")
+    await aruzhan.presses(StartBefore(demo.trial_id).pack())
     await users[MARAT].says("/language")
-    await users[MENTOR].presses(f"mn:{demo.trial_id}")
+    await users[MENTOR].presses(CannotCome(demo.trial_id).pack())
     for start in (AssignStaff(demo.trial_id), MoveTrial(demo.trial_id),
                   DuplicateTrial(demo.trial_id)):
         await coordinator.presses(start.pack())  # staff, move and copy, each left at its first step
     await coordinator.presses(NewTrial().pack())
     await coordinator.says("Аспаз: салат дайындау")
-    await users[DIAS].presses(f"pb:{demo.trial_id}")
+    await users[DIAS].presses(StartBefore(demo.trial_id).pack())
     scene = Scene(users, await known_ids(h), person_ids=chats(demo, users))
     failures = no_apology(h)
     invariants = Invariants()
@@ -277,8 +279,9 @@ async def test_generated_events_before_the_trial_break_nothing(h, demo, before, 
         (COORDINATOR, MoveTrial(demo.trial_id).pack()),
         (COORDINATOR, AssignStaff(demo.trial_id).pack()), (COORDINATOR, NewTrial().pack()),
         (SAULE, AnswerConsent(demo.trial_id, demo.id(ARUZHAN)).pack()),
-        (ARUZHAN, f"pb:{demo.trial_id}"),
-        (DIAS, f"pb:{demo.trial_id}"), (MARAT, "m"), (MENTOR, f"mn:{demo.trial_id}")])
+        (ARUZHAN, StartBefore(demo.trial_id).pack()),
+        (DIAS, StartBefore(demo.trial_id).pack()), (MARAT, "m"),
+        (MENTOR, CannotCome(demo.trial_id).pack())])
     events = data.draw(st.lists(event_strategy(scene), min_size=1, max_size=EVENTS_PER_EXAMPLE))
     await run_examples(h, scene, before.invariants, before.failures, events)
     if h.clock.now > before.start + timedelta(hours=20):  # stay before the trial
@@ -299,18 +302,18 @@ async def after(h, demo):
     h.clock.set(trial.ends_at + timedelta(minutes=10))
     mentor, aruzhan, dias, teacher = (users[MENTOR], users[ARUZHAN], users[DIAS],
                                       users[TEACHER])
-    await mentor.presses(f"mr:{demo.trial_id}")
+    await mentor.presses(RateCard(demo.trial_id).pack())
     for label in ("3", "2", "3", "3", "3", "Yes"):
         await mentor.taps(label)
     await demo.reflect(aruzhan)
-    await mentor.presses(f"ms:{demo.trial_id}:1")
+    await mentor.presses(SubmitCard(demo.trial_id, ANYWAY).pack())
     await h.tick(h.now)  # the summary draft goes to the class teacher
     draft = next(m for m in reversed(teacher.inbox) if "Edit the personal line" in
                  " ".join(m.labels))
     await teacher.taps("Edit the personal line", draft)
-    await dias.presses(f"pqa:{demo.trial_id}")
+    await dias.presses(StartAfter(demo.trial_id).pack())
     h.clock.advance(days=1)
-    await aruzhan.presses(f"pqt:{demo.trial_id}")
+    await aruzhan.presses(StartTrace(demo.trial_id).pack())
     scene = Scene(users, await known_ids(h), person_ids=chats(demo, users))
     failures = no_apology(h)
     invariants = Invariants()
@@ -328,9 +331,9 @@ async def after(h, demo):
 @given(data=st.data())
 async def test_generated_events_after_the_trial_break_nothing(h, demo, after, data):
     await restart(h, after.scene, data, [
-        (MENTOR, f"mr:{demo.trial_id}"), (MENTOR, f"mo:{demo.trial_id}"),
-        (ARUZHAN, f"pqt:{demo.trial_id}"), (DIAS, f"pqa:{demo.trial_id}"),
-        (DIAS, f"pqt:{demo.trial_id}"), (TEACHER, "m"), (SAULE, "m")])
+        (MENTOR, RateCard(demo.trial_id).pack()), (MENTOR, RubricOverview(demo.trial_id).pack()),
+        (ARUZHAN, StartTrace(demo.trial_id).pack()), (DIAS, StartAfter(demo.trial_id).pack()),
+        (DIAS, StartTrace(demo.trial_id).pack()), (TEACHER, "m"), (SAULE, "m")])
     events = data.draw(st.lists(event_strategy(after.scene), min_size=1,
                                 max_size=EVENTS_PER_EXAMPLE))
     await run_examples(h, after.scene, after.invariants, after.failures, events)

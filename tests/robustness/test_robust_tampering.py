@@ -21,6 +21,27 @@ from bot.telegram import make_dispatcher
 from bot.web import build_app
 from bot.whatsapp_media import MediaLinks
 from handlers.digest.buttons import DeliveryProblems
+from handlers.escort.buttons import (
+    RestPresent,
+    ShowAttendance,
+    ShowMarks,
+    SwitchMark,
+    TogglePresence,
+)
+from handlers.mentor.buttons import (
+    ANYWAY,
+    AddFeedback,
+    AskRating,
+    CannotCome,
+    ChangeRating,
+    PupilRatings,
+    RateCard,
+    RubricOverview,
+    ShortCard,
+    ShowConfirmation,
+    SubmitCard,
+    WillCome,
+)
 from handlers.parent.buttons import (
     AnswerConsent,
     AskWithdraw,
@@ -35,6 +56,7 @@ from handlers.privacy.buttons import (
     DeclineDeletion,
     RequestDeletion,
 )
+from handlers.pupil.buttons import StartAfter, StartBefore, StartTrace
 from handlers.summary.buttons import ApproveSummary, ChooseNextStep, ShowDraft, ViewSummary
 from storage.files import MediaStore
 from storage.models import FlowRun, Identity, Media, Participant
@@ -103,27 +125,32 @@ def corpus(w: dict) -> list[tuple[str, str, str]]:
     return [
         # Another trial's ids in the buttons of someone on this one.
         *(("other trial", MENTOR, p) for p in (
-            f"mc:{o}", f"my:{o}", f"mn:{o}", f"mr:{o}", f"mo:{o}", f"ms:{o}:1", f"sc:{o}",
-            f"mr:{t}:{w['other_pupil']}", f"mr:{o}:{w['other_pupil']}")),
+            ShowConfirmation(o).pack(), WillCome(o).pack(), CannotCome(o).pack(),
+            RateCard(o).pack(), RubricOverview(o).pack(), SubmitCard(o, ANYWAY).pack(),
+            ShortCard(o).pack(), RateCard(t, w["other_pupil"]).pack(),
+            RateCard(o, w["other_pupil"]).pack())),
         *(("other trial", TEACHER, p) for p in (
-            f"ea:{o}", f"el:{o}", f"ek:{o}", f"et:{w['other_participant']}",
-            f"em:{w['other_participant']}:a")),
-        *(("other trial", ARUZHAN, p) for p in (f"pb:{o}", f"pqa:{o}", f"pqt:{o}")),
+            ShowAttendance(o).pack(), RestPresent(o).pack(), ShowMarks(o).pack(),
+            TogglePresence(w["other_participant"]).pack(),
+            SwitchMark(w["other_participant"], "a").pack())),
+        *(("other trial", ARUZHAN, p) for p in (
+            StartBefore(o).pack(), StartAfter(o).pack(), StartTrace(o).pack())),
         ("other trial", SAULE, AnswerConsent(o, a).pack()),
         # Buttons of other roles.
         *(("other role", ARUZHAN, p) for p in (
-            f"mr:{t}", f"ms:{t}:1", f"ea:{t}", f"et:{w['participant']}", f"ts:{t}",
+            RateCard(t).pack(), SubmitCard(t, ANYWAY).pack(), ShowAttendance(t).pack(),
+            TogglePresence(w["participant"]).pack(), f"ts:{t}",
             f"tcy:{t}", "tn", "xp:j:x", "rg",
             ConfirmDeletion(w["request"]).pack(), ApproveSummary(w["summary"]).pack())),
         *(("other role", SAULE, p) for p in (
-            f"tmv:{t}", f"sc:{t}", f"mc:{t}", f"ea:{t}",
+            f"tmv:{t}", ShortCard(t).pack(), ShowConfirmation(t).pack(), ShowAttendance(t).pack(),
             DeliveryProblems().pack(), f"ci:{w['class']}")),
         *(("other role", MENTOR, p) for p in (
             Withdraw(t, a).pack(), AnswerConsent(t, a).pack(), "xp:j:x",
             ConfirmDeletion(w["request"]).pack(), ShowDraft(w["summary"]).pack(),
             f"tcy:{t}")),
         *(("other role", TEACHER, p) for p in (f"tcy:{t}", f"cis:{w['class']}:links",
-                                                f"mr:{t}", "tn")),
+                                                RateCard(t).pack(), "tn")),
         ("other role", "Сәбит Облыстық", f"ts:{t}"),
         # Other families' pupils.
         *(("other family", SAULE, p) for p in (
@@ -140,13 +167,14 @@ def corpus(w: dict) -> list[tuple[str, str, str]]:
             f"ts:{t}", f"tcy:{t}", f"tmv:{t}", f"tin:{t}", f"tis:{t}:links", f"tdu:{t}",
             f"ci:{w['class']}", f"cis:{w['class']}:pdf", f"xp:t:{t}",
             ConfirmDeletion(w["request"]).pack(),
-            DeclineDeletion(w["request"]).pack(), f"ea:{t}", f"sc:{t}")),
+            DeclineDeletion(w["request"]).pack(), ShowAttendance(t).pack(), ShortCard(t).pack())),
         # Other people's conversations.
         ("other's run", MARAT, f"f:{w['reflection']}:did:x"),
         ("other's run", DIAS, f"f:{w['reflection']}:did:~skip"),
         *(("other's run", ARUZHAN, p) for p in (
-            f"mp:{w['card']}", f"mx:{w['card']}:understanding", f"mv:{w['card']}:understanding:1",
-            f"mf:{w['card']}", f"f:{w['card']}:understanding:3")),
+            PupilRatings(w["card"]).pack(), AskRating(w["card"], "understanding").pack(),
+            ChangeRating(w["card"], "understanding", "1").pack(), AddFeedback(w["card"]).pack(),
+            f"f:{w['card']}:understanding:3")),
         # Malformed ids.
         *(("malformed", ARUZHAN, p) for p in (
             "pqa:-1", "pqa:0", f"pqa:{2**70}", "pqa:1e3", "pqa:", "f:0:x:y", "f::did:x",
@@ -295,7 +323,7 @@ async def paths(h, demo, users, tmp_path: Path) -> int:
     media_dir = h.settings.media_dir.resolve()
     outside = tmp_path / "escaped.pdf"
     pupil = users[ARUZHAN]
-    await pupil.presses(f"pqa:{demo.trial_id}")
+    await pupil.presses(StartAfter(demo.trial_id).pack())
     async with h.db() as s:
         run = await s.scalar(select(FlowRun).where(FlowRun.person_id == demo.id(ARUZHAN),
                                                    FlowRun.flow_id == "pupil.after",
