@@ -4,7 +4,7 @@ Every handler asks :func:`check` before it shows or changes anything a payload n
 
     grant = await access.check(ctx, Action.RATE, trial_id=trial_id)
     if grant is None:
-        return [ctx.say(NOT_ACTIVE)]
+        raise Refusal()
     trial = grant.trial
 
 The decision is made from the database only — the person's roles (``PersonRole``), their
@@ -17,14 +17,15 @@ up again. A refusal is ``None``: the handler answers in its own words and change
 What is *not* decided here is the state of the work (the rubric opens when the trial starts,
 the short card on the day, a withdrawn consent closes the questionnaires): those are rules
 of the trial cycle and stay with the features. The three-tier photo rule decides which of a
-pupil's files may be shown (handlers/portfolio.py ``shown_media``) once this policy has said
+pupil's files may be shown (handlers/portfolio/view.py ``shown_media``) once this policy has said
 that the person may see the pupil's portfolio or summary at all.
 
 The command line (``synaq export``, ``invites``, ``import``, ``backup``) is not a person of
 this policy: it is the server's operator, who holds the database itself; what it does is
 recorded in the audit log with no actor.
 
-The roles × actions matrix (``tests/test_access_matrix.py``) walks :data:`RULES`.
+The roles × actions matrix (``tests/test_access_matrix.py``) walks :data:`RULES`. The module
+is longer than most on purpose: the whole policy reads in one place.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ async def check(ctx: Context, action: Action, *, trial_id: int | None = None,
                 class_id: int | None = None, request_id: int | None = None,
                 school_id: int | None = None) -> Grant | None:
     """May the current person do ``action`` on what the ids name? A grant, or None."""
-    return await decide(AccessRepo(ctx.session), ctx.person, action, Ask(
+    return await decide(ctx.access_facts, ctx.person, action, Ask(
         trial_id, pupil_id, run_id, summary_id, participant_id, class_id, request_id,
         school_id))
 

@@ -16,11 +16,25 @@ if TYPE_CHECKING:  # the wiring's types name Context; at run time it is handed i
     from handlers.feature import Wiring
 from locales import Safe, Translator, translator
 from storage.models import Identity, Person, School
+from storage.repos.access import AccessRepo
+from storage.repos.attendance import AttendanceBook
+from storage.repos.audit import Audit
+from storage.repos.consents import Consents
+from storage.repos.digest import DigestRepo
+from storage.repos.due_work import DueWork
 from storage.repos.flows import FlowRuns
 from storage.repos.invites import Invites
+from storage.repos.journal import Journal
+from storage.repos.media import MediaRepo
 from storage.repos.messaging import OutboxRepo
+from storage.repos.outbox_report import OutboxReport
 from storage.repos.people import People
+from storage.repos.portfolio import Portfolio
+from storage.repos.privacy import PrivacyRepo
+from storage.repos.rubric import Rubrics
 from storage.repos.schools import Schools
+from storage.repos.summaries import Summaries
+from storage.repos.trial_setup import TrialSetup
 from storage.repos.trials import Trials
 
 
@@ -86,6 +100,64 @@ class Context:
     @cached_property
     def outbox(self) -> OutboxRepo:
         return OutboxRepo(self.session)
+
+    # Every repository is reached the same way: ``ctx.<name>``, one per event's session.
+
+    @cached_property
+    def trial_setup(self) -> TrialSetup:
+        return TrialSetup(self.session)
+
+    @cached_property
+    def audit(self) -> Audit:
+        return Audit(self.session)
+
+    @cached_property
+    def consents(self) -> Consents:
+        return Consents(self.session)
+
+    @cached_property
+    def summaries(self) -> Summaries:
+        return Summaries(self.session)
+
+    @cached_property
+    def privacy(self) -> PrivacyRepo:
+        return PrivacyRepo(self.session)
+
+    @cached_property
+    def journal(self) -> Journal:
+        return Journal(self.session)
+
+    @cached_property
+    def digest(self) -> DigestRepo:
+        return DigestRepo(self.session)
+
+    @cached_property
+    def portfolio(self) -> Portfolio:
+        return Portfolio(self.session)
+
+    @cached_property
+    def due_work(self) -> DueWork:
+        return DueWork(self.session)
+
+    @cached_property
+    def rubrics(self) -> Rubrics:
+        return Rubrics(self.session)
+
+    @cached_property
+    def outbox_report(self) -> OutboxReport:
+        return OutboxReport(self.session)
+
+    @cached_property
+    def attendance(self) -> AttendanceBook:
+        return AttendanceBook(self.session)
+
+    @cached_property
+    def media(self) -> MediaRepo:
+        return MediaRepo(self.session)
+
+    @cached_property
+    def access_facts(self) -> AccessRepo:
+        return AccessRepo(self.session)
 
     # --- words ---------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from handlers import conversation, media, menu, onboarding
 from handlers.context import Context
 from handlers.events import Inbound, Outbound
 from handlers.refusal import NOT_ACTIVE, Refusal
-from handlers.routing import CALLBACKS
 from locales import _
 from storage.repos.invites import looks_like_code
 
@@ -40,16 +39,10 @@ async def _handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
     if inbound.callback is not None:
         prefix, *args = inbound.callback.split(":")
         route = ctx.wiring.buttons.get(prefix)
-        if route is not None:
-            kind, on_button = route
-            pressed = kind.parse(args)
-            if pressed is None:  # a forged or stale payload of a known kind
-                raise Refusal(NOT_ACTIVE)
-            return await on_button(ctx, pressed)
-        handler = CALLBACKS.get(prefix)
-        if handler is None:
+        pressed = route[0].parse(args) if route is not None else None
+        if route is None or pressed is None:  # an unknown kind, or forged / stale fields
             raise Refusal(NOT_ACTIVE)
-        return await handler(ctx, args)
+        return await route[1](ctx, pressed)
 
     text = (inbound.text or "").strip()
     if text.startswith("/") and not inbound.media:

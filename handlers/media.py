@@ -13,7 +13,6 @@ from handlers.events import IncomingMedia, Outbound
 from locales import _
 from storage.files import EXTENSIONS, MediaStore
 from storage.models import FlowRun, PhotoTier
-from storage.repos.media import MediaRepo
 
 # Kinds that the three-tier photo/video rule covers; a voice note is an answer, not an image.
 VISUAL = {"photo", "video", "document"}
@@ -58,7 +57,7 @@ async def receive(ctx: Context, run: FlowRun, item: IncomingMedia) -> list[Outbo
         return [_too_big(ctx, len(data), limit)]
     store = MediaStore(ctx.config.media_dir)
     key, digest = store.put(data, item.mime, ctx.now)
-    media = await MediaRepo(ctx.session).add(
+    media = await ctx.media.add(
         person_id=ctx.person.id if ctx.person else None, pupil_id=run.pupil_id or run.person_id,
         trial_id=run.trial_id, run_id=run.id, step_id=run.step_id, kind=item.kind,
         mime=item.mime, size=len(data), sha256=digest, storage_key=key, tier=tier,

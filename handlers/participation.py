@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.models import Attendance, Participation
+from storage.repos.digest import TrialProgress
+from storage.repos.journal import TrialFacts
+from storage.repos.rubric import REFLECTION_FLOWS
 
 
 def took_part(participation: str | None, attendance: str | None) -> bool:
@@ -48,3 +51,34 @@ def meaningful(goal: str | None, mini_task: Sequence[str] | None, *, rated: bool
         feedback=rated,
         reflection=reflected,
     )
+
+
+# --- the same rules over what the digest and the journal read --------------------------------
+
+
+def present(progress: TrialProgress) -> list[int]:
+    """The pupils of a trial in the digest's view who took part."""
+    return [p for p in progress.pupils
+            if took_part(progress.consent.get(p),
+                         Attendance.ABSENT if p in progress.absent else None)]
+
+
+def meaningful_in(progress: TrialProgress, pupil_id: int) -> bool:
+    return meaningful(progress.trial.pupil_goal, progress.trial.mini_task,
+                      rated=pupil_id in progress.rated,
+                      reflected=pupil_id in progress.reflected).ok
+
+
+def took_part_in(record: TrialFacts, pupil_id: int) -> bool:
+    """Whether a pupil of a trial in the journal's view took part."""
+    consent = record.consents.get(pupil_id)
+    member = next((p for p in record.participants if p.pupil_id == pupil_id), None)
+    return member is not None and took_part(consent.participation if consent else None,
+                                            member.attendance)
+
+
+def meaningful_on(record: TrialFacts, pupil_id: int) -> Meaningful:
+    done = record.reflections.get(pupil_id, {})
+    return meaningful(record.trial.pupil_goal, record.trial.mini_task,
+                      rated=pupil_id in record.rubric,
+                      reflected=any(flow in done for flow in REFLECTION_FLOWS))

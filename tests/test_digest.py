@@ -17,6 +17,7 @@ from storage.repos.people import People
 from storage.repos.trials import Trials
 
 from .demo_school import COORDINATOR, MENTOR, PARENTS, PUPILS, TEACHER
+from .test_export import RUBRIC
 
 # Tuesday 24 November 2026, 08:00 in Astana: the demo trial starts today at 10:00.
 TUESDAY_8 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -194,10 +195,10 @@ async def test_yesterdays_trial_and_the_weeks_numbers(h, demo):
                 action="given", participation="decline", photo_tier=None, medical_note=None,
                 safety_read=False, text_version=1, channel="telegram",
                 now=monday - timedelta(days=4))
-        rubric = await runs.create(demo.id(MENTOR), "mentor.rubric", None, monday, held.id, first)
-        await runs.move(rubric, None, [], monday, "completed")
         after = await runs.create(first, "pupil.after", None, monday, held.id)
         await runs.move(after, None, [], monday, "completed")
+    await h.complete_flow(demo.id(MENTOR), "mentor.rubric", RUBRIC, trial_id=held.id,
+                          pupil_id=first)
     coordinator.new()
 
     await h.tick(TUESDAY_8)

@@ -13,6 +13,7 @@ from storage.repos.flows import FlowRuns
 from storage.repos.schools import Schools
 
 from .demo_school import COORDINATOR, MENTOR, PARENTS, PUPILS
+from .test_export import RUBRIC
 
 
 def at_eight(day: date) -> datetime:
@@ -37,14 +38,13 @@ async def test_the_quarterly_review_on_the_first_school_day_of_the_quarter(h, de
                 safety_read=True, text_version=1, channel="telegram", now=h.now)
             after = await runs.create(pupil, "pupil.after", None, trial.ends_at, trial.id)
             await runs.move(after, None, [], trial.ends_at, "completed")
-        rubric = await runs.create(demo.id(MENTOR), "mentor.rubric", None, trial.ends_at,
-                                   trial.id, first)
-        await runs.move(rubric, None, [], trial.ends_at, "completed")
         absent = await session.scalar(select(Participant).where(
             Participant.trial_id == trial.id, Participant.pupil_id == third))
         assert absent is not None
         absent.attendance = "absent"
         session.add(PortfolioEntry(pupil_id=first, trial_id=trial.id, created_at=h.now))
+    await h.complete_flow(demo.id(MENTOR), "mentor.rubric", RUBRIC, trial_id=trial.id,
+                          pupil_id=first)
     coordinator.new()
 
     await h.tick(at_eight(date(2026, 12, 31)))

@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from handlers.participation import meaningful_on as meaningful
 from handlers.reports.targets import (
     MIN_CELL,
     Cell,
     district_rows,
     districts_csv,
-    meaningful,
     regional_cells,
     regional_charts,
     regional_csv,

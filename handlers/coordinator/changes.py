@@ -43,10 +43,6 @@ from handlers.schedule.reminders import MOVED, outdated, parse_key
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, _
 from storage.models import FlowRun, Outbox, Person, Trial, TrialStatus
-from storage.repos.audit import Audit
-from storage.repos.consents import Consents
-from storage.repos.due_work import DueWork
-from storage.repos.trial_setup import TrialSetup
 
 feature = Feature("coordinator.changes")
 
@@ -93,8 +89,8 @@ async def families(ctx: Context, trial: Trial) -> list[tuple[Person, list[Person
 async def _withdraw(ctx: Context, trial: Trial, stale: Callable[[Outbox], bool],
                     reason: str) -> int:
     """Withdraw the trial's messages still waiting in the outbox that ``stale`` picks."""
-    rows = await TrialSetup(ctx.session).queued(trial.id)
-    return await DueWork(ctx.session).cancel([r.id for r in rows if stale(r)], reason)
+    rows = await ctx.trial_setup.queued(trial.id)
+    return await ctx.due_work.cancel([r.id for r in rows if stale(r)], reason)
 
 
 async def _told(ctx: Context, messages: list[Outbound]) -> tuple[int, int]:
@@ -147,13 +143,13 @@ async def _moved(ctx: Context, run: FlowRun, answers: dict[str, Any]) -> list[Ou
         return [ctx.say(_("The new time has passed meanwhile, so nothing changed. Please try "
                           "again."), [_status_button(ctx, trial)])]
     old = (trial.starts_at, trial.ends_at)
-    await TrialSetup(ctx.session).reschedule(trial, when.starts, when.ends, ctx.now)
+    await ctx.trial_setup.reschedule(trial, when.starts, when.ends, ctx.now)
     withdrawn = await _withdraw(
         ctx, trial, lambda row: outdated(ctx, row.dedup_key, trial) or row.purpose == MOVED_PURPOSE,
         MOVED)
     notices = await move_notices(ctx, trial, old)
     assert ctx.person is not None
-    await Audit(ctx.session).record(ctx.person.id, "trial.move", f"trial:{trial.id}", ctx.now,
+    await ctx.audit.record(ctx.person.id, "trial.move", f"trial:{trial.id}", ctx.now,
                                     old=old[0].isoformat(), new=when.starts.isoformat(),
                                     withdrawn=withdrawn)
     told, unreachable = await _told(ctx, notices)
@@ -175,7 +171,7 @@ async def moved_by_import(ctx: Context, trial_id: int, old: tuple[datetime, date
     trial = await ctx.trials.get(trial_id)
     if trial is None or trial.status == "cancelled" or trial.starts_at <= ctx.now:
         return []
-    await TrialSetup(ctx.session).schedule_changed(trial, ctx.now)
+    await ctx.trial_setup.schedule_changed(trial, ctx.now)
     await _withdraw(
         ctx, trial, lambda row: outdated(ctx, row.dedup_key, trial) or row.purpose == MOVED_PURPOSE,
         MOVED)
@@ -188,7 +184,7 @@ async def move_notices(ctx: Context, trial: Trial,
     school = await ctx.schools.get(trial.school_id)
     tz = school.timezone if school else ctx.config.timezone
     hold = SchoolTime.of(school, ctx.config).not_before(ctx.now, "parent")
-    current = await Consents(ctx.session).current_for_trial(trial.id)
+    current = await ctx.consents.current_for_trial(trial.id)
     out: list[Outbound] = []
 
     def times(person: Person) -> dict[str, str]:
@@ -258,7 +254,7 @@ async def _cancel(ctx: Context, p: ConfirmCancel) -> list[Outbound]:
     """Cancel it; everyone affected is told."""
     trial, tr = await changeable(ctx, p.trial_id), ctx.tr
     assert ctx.person is not None
-    repo = TrialSetup(ctx.session)
+    repo = ctx.trial_setup
     await repo.cancel(trial, ctx.now)
 
     def timed(row: Outbox) -> bool:
@@ -272,7 +268,7 @@ async def _cancel(ctx: Context, p: ConfirmCancel) -> list[Outbound]:
     for run in await repo.open_runs(trial.id, except_flows=(TRIAL_COPY.id,)):
         await ctx.runs.cancel(run, ctx.now)
     notices = await cancel_notices(ctx, trial)
-    await Audit(ctx.session).record(ctx.person.id, "trial.cancel", f"trial:{trial.id}",
+    await ctx.audit.record(ctx.person.id, "trial.cancel", f"trial:{trial.id}",
                                     ctx.now, withdrawn=withdrawn)
     told, unreachable = await _told(ctx, notices)
     lines = [tr(_("✖️ «{trial}» is cancelled."), trial=trial.title),
@@ -367,7 +363,7 @@ async def _assigned(ctx: Context, run: FlowRun, answers: dict[str, Any]) -> list
     # Checked again against the school: the lists may have changed since the answer.
     allowed = {"mentor": {p.id for p in await mentors_of_site(ctx, trial.school_id,
                                                                trial.site_id)},
-               "escort": {p.id for p in await TrialSetup(ctx.session).staff(trial.school_id,
+               "escort": {p.id for p in await ctx.trial_setup.staff(trial.school_id,
                                                                             "teacher")}}
     chosen = {step: int(v) for step in ("mentor", "escort")
               if (v := answers.get(step, {}).get("choice")) and v.isdigit()
@@ -377,10 +373,10 @@ async def _assigned(ctx: Context, run: FlowRun, answers: dict[str, Any]) -> list
     if new_mentor is None and new_escort is None:
         return [ctx.say(_("Nothing changed."), [_status_button(ctx, trial)])]
     before = await ctx.people.many(i for i in (trial.mentor_id, trial.escort_id) if i)
-    await TrialSetup(ctx.session).assign(trial, ctx.now, mentor_id=new_mentor,
+    await ctx.trial_setup.assign(trial, ctx.now, mentor_id=new_mentor,
                                          escort_id=new_escort)
     assert ctx.person is not None
-    await Audit(ctx.session).record(ctx.person.id, "trial.assign", f"trial:{trial.id}", ctx.now,
+    await ctx.audit.record(ctx.person.id, "trial.assign", f"trial:{trial.id}", ctx.now,
                                     mentor=new_mentor, escort=new_escort)
     school = await school_of(ctx)
     tz = school.timezone if school else ctx.config.timezone

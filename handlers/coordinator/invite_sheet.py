@@ -29,7 +29,6 @@ from handlers.refusal import Refusal
 from locales import Safe, _, translator
 from storage.files import MediaStore
 from storage.models import Person, School, SchoolClass
-from storage.repos.audit import Audit
 
 feature = Feature("coordinator.invite_sheet")
 
@@ -231,7 +230,7 @@ async def _issue(ctx: Context, p: IssueClassInvites) -> list[Outbound]:
     school = await ctx.schools.get(school_class.school_id)
     assert school is not None and ctx.person is not None
     slips = await issue_for_class(ctx, school, school_class)
-    await Audit(ctx.session).record(ctx.person.id, "invites.issue", f"class:{school_class.id}",
+    await ctx.audit.record(ctx.person.id, "invites.issue", f"class:{school_class.id}",
                                     ctx.now, count=len(slips), via=kind)
     if not slips:
         return [ctx.say(_("Everyone in class {name} and their parents have already joined."),

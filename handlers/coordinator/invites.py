@@ -8,7 +8,6 @@ from urllib.parse import quote
 from handlers.context import Context
 from handlers.feature import ROLE_ORDER
 from storage.models import Person
-from storage.repos.audit import Audit
 
 
 @dataclass
@@ -44,7 +43,7 @@ async def issue_for_pending(ctx: Context, school_id: int | None = None,
     recorded in the audit log (the command line's admin action: no person acts)."""
     people = [p for p in await ctx.people.not_joined(school_id)
               if role is None or role in p.role_names]
-    await Audit(ctx.session).record(None, "invites.issue", f"school:{school_id or 'all'}",
+    await ctx.audit.record(None, "invites.issue", f"school:{school_id or 'all'}",
                                     ctx.now, count=len(people), role=role, via="cli")
     lines = []
     for person in people:

@@ -43,8 +43,6 @@ from handlers.refusal import Refusal
 from locales import Safe, Translator, _, escape
 from storage.importer.plan import band
 from storage.models import FlowRun, Partner, Person, RunStatus, School, SchoolClass, Site
-from storage.repos.audit import Audit
-from storage.repos.trial_setup import TrialSetup
 
 feature = Feature("coordinator.setup")
 
@@ -186,10 +184,10 @@ def _people(people: list[Person]) -> list[Option]:
 
 
 async def mentors_of_site(ctx: Context, school_id: int, site_id: int | None) -> list[Person]:
-    found = await TrialSetup(ctx.session).site(school_id, site_id)
+    found = await ctx.trial_setup.site(school_id, site_id)
     if found is None:
         return []
-    return await TrialSetup(ctx.session).staff(school_id, "mentor", found[1].id)
+    return await ctx.trial_setup.staff(school_id, "mentor", found[1].id)
 
 
 @feature.options_from("sites")
@@ -198,7 +196,7 @@ async def _sites(ctx: Context, run: FlowRun) -> list[Option]:
     if school_id is None:
         return []
     return [Option(str(site.id), f"{partner.name} — {site.name}", literal=True)
-            for site, partner in await TrialSetup(ctx.session).sites(school_id)]
+            for site, partner in await ctx.trial_setup.sites(school_id)]
 
 
 @feature.options_from("mentors")
@@ -215,7 +213,7 @@ async def _teachers(ctx: Context, run: FlowRun) -> list[Option]:
     school_id = _school_id(ctx, run)
     if school_id is None:
         return []
-    return _people(await TrialSetup(ctx.session).staff(school_id, "teacher"))
+    return _people(await ctx.trial_setup.staff(school_id, "teacher"))
 
 
 @feature.options_from("classes")
@@ -224,7 +222,7 @@ async def _classes(ctx: Context, run: FlowRun) -> list[Option]:
     if school_id is None:
         return []
     return [Option(str(c.id), c.name, literal=True)
-            for c in await TrialSetup(ctx.session).classes(school_id)]
+            for c in await ctx.trial_setup.classes(school_id)]
 
 
 @feature.options_from("pupils")
@@ -233,7 +231,7 @@ async def _pupils(ctx: Context, run: FlowRun) -> list[Option]:
     if school_id is None:
         return []
     answers = await ctx.runs.answers(run.id)
-    repo = TrialSetup(ctx.session)
+    repo = ctx.trial_setup
     school_class = await repo.school_class(school_id, _id(answers, "class"))
     if school_class is None:
         return []
@@ -265,7 +263,7 @@ def _text(answers: Answers, step: str) -> str | None:
 async def draft_of(ctx: Context, run: FlowRun, school: School,
                    answers: Answers) -> Draft | None:
     """None when a duplicate's source is not the school's (any more)."""
-    repo = TrialSetup(ctx.session)
+    repo = ctx.trial_setup
     if run.flow_id == TRIAL_COPY.id:
         source = await repo.school_trial(school.id, run.trial_id)
         if source is None:
@@ -352,7 +350,7 @@ async def _setup_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
     tr = ctx.tr
     values["example"] = example_when(ctx.now, ZoneInfo(school.timezone))
     answers = await ctx.runs.answers(run.id)
-    repo = TrialSetup(ctx.session)
+    repo = ctx.trial_setup
     if run.flow_id == TRIAL_COPY.id:
         source = await repo.school_trial(school.id, run.trial_id)
         values["source"] = source.title if source else ""
@@ -400,7 +398,7 @@ async def _create(ctx: Context, run: FlowRun, answers: Answers) -> list[Outbound
     if problem is not None:
         return [ctx.say(problem, [[menu_button(tr)]])]
     assert draft.when and draft.site and draft.school_class
-    trial = await TrialSetup(ctx.session).create(
+    trial = await ctx.trial_setup.create(
         school_id=school.id, title=draft.title, class_id=draft.school_class.id,
         starts_at=draft.when.starts, ends_at=draft.when.ends, site_id=draft.site.id,
         coordinator_id=person.id, mentor_id=draft.mentor.id if draft.mentor else None,
@@ -408,7 +406,7 @@ async def _create(ctx: Context, run: FlowRun, answers: Answers) -> list[Outbound
         created_at=ctx.now, updated_at=ctx.now, **draft.fields)
     for pupil in draft.pupils:
         await ctx.trials.add_participant(trial.id, pupil.id, ctx.now)
-    await Audit(ctx.session).record(person.id, "trial.create", f"trial:{trial.id}", ctx.now,
+    await ctx.audit.record(person.id, "trial.create", f"trial:{trial.id}", ctx.now,
                                     copied_from=run.trial_id, pupils=len(draft.pupils))
     waiting = len(await pending_people(ctx, trial))
     lines = [tr(_("✅ The trial is created.")), "", *card_lines(tr, draft, school.timezone), "",
@@ -445,7 +443,7 @@ def _missing(ctx: Context, draft: Draft) -> str | None:
 
 async def _check_can_start(ctx: Context, school_id: int) -> None:
     """Raises the :class:`Refusal` saying what the school's lists lack for a trial."""
-    repo = TrialSetup(ctx.session)
+    repo = ctx.trial_setup
     if not await repo.sites(school_id):
         raise Refusal(_("There are no partners' sites yet. Import the partners and their sites "
                         "first: send me the school's spreadsheet (XLSX or CSV)."))
@@ -473,7 +471,7 @@ async def _duplicate(ctx: Context, p: DuplicateTrial) -> list[Outbound]:
     if trial.school_id is None:
         raise Refusal(NOT_FOUND)
     await _check_can_start(ctx, trial.school_id)
-    if await TrialSetup(ctx.session).site(trial.school_id, trial.site_id) is None:
+    if await ctx.trial_setup.site(trial.school_id, trial.site_id) is None:
         raise Refusal(_("This trial's site is no longer in the school's lists, so its card "
                         "cannot be copied. Please set up a new trial instead."))
     return await conversation.start(ctx, TRIAL_COPY, trial_id=trial.id)

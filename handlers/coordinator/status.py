@@ -38,16 +38,13 @@ from handlers.coordinator.trials import NOT_FOUND, coordinator, managed_trial, s
 from handlers.events import Attachment, Button, Outbound
 from handlers.feature import Feature
 from handlers.menu import menu_button
+from handlers.participation import took_part_in
 from handlers.refusal import Refusal
-from handlers.reports.journal import took_part
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import MentorStatus, OutboxStatus, Person, Trial, TrialStatus
-from storage.repos.audit import Audit
-from storage.repos.consents import Consents
-from storage.repos.journal import Journal, TrialFacts
+from storage.repos.journal import TrialFacts
 from storage.repos.summaries import APPROVED, DRAFT, SENT
-from storage.repos.trial_setup import TrialSetup
 
 feature = Feature("coordinator.status")
 
@@ -70,7 +67,7 @@ async def pending_people(ctx: Context, trial: Trial) -> list[tuple[Person, str]]
     wanted += [(i, role) for i, role in ((trial.mentor_id, "mentor"),
                                          (trial.escort_id, "teacher")) if i]
     people = await ctx.people.many(i for i, _role in wanted)
-    joined = await TrialSetup(ctx.session).joined(people.keys())
+    joined = await ctx.trial_setup.joined(people.keys())
     seen: set[int] = set()
     found = []
     for person_id, role in wanted:
@@ -101,7 +98,7 @@ async def _list(ctx: Context, p: MyTrials) -> list[Outbound]:
         raise Refusal(_("Only a school coordinator can see the school's trials."))
     school = await ctx.schools.get(person.school_id)
     assert school is not None
-    repo = TrialSetup(ctx.session)
+    repo = ctx.trial_setup
     trials = (await repo.upcoming(school.id, ctx.now, UPCOMING_SHOWN)
               + await repo.recent(school.id, ctx.now, RECENT, RECENT_SHOWN))
     tr = ctx.tr
@@ -142,7 +139,7 @@ def _count_line(tr: Translator, title: str, done: list[Person], of: list[Person]
 
 async def status_text(ctx: Context, trial: Trial) -> Safe:
     tr = ctx.tr
-    facts: TrialFacts = (await Journal(ctx.session).facts([trial]))[0]
+    facts: TrialFacts = (await ctx.journal.facts([trial]))[0]
     tz = facts.school.timezone
     dash = "—"
     where = ", ".join(x for x in (facts.partner.name if facts.partner else None,
@@ -181,7 +178,7 @@ async def status_text(ctx: Context, trial: Trial) -> Safe:
         lines.append(tr(_("Declined: {names}"), names=_names(declined)))
     if missing:
         lines.append(tr(_("No answer yet: {names}"), names=_names(missing)))
-    conflicts = await Consents(ctx.session).conflicts(trial.id)
+    conflicts = await ctx.consents.conflicts(trial.id)
     disagree = [facts.pupils[c.pupil_id] for c in conflicts if c.pupil_id in facts.pupils]
     if disagree:
         lines.append(tr(_("⚠️ The parents disagree (the latest decision stands): {names}"),
@@ -202,7 +199,7 @@ async def status_text(ctx: Context, trial: Trial) -> Safe:
         lines.append(tr(_("<b>Attendance:</b> present {present}, absent {absent}, not marked "
                           "{unmarked}"), present=marks["present"], absent=marks["absent"],
                         unmarked=marks[None]))
-        present = [p for p in pupils if took_part(facts, p.id)]
+        present = [p for p in pupils if took_part_in(facts, p.id)]
         lines += _count_line(tr, _("<b>Mentor's card:</b> {done} of {count} rated"),
                              [p for p in present if p.id in facts.rubric], present,
                              _("Not rated yet: {names}"))
@@ -216,7 +213,7 @@ async def status_text(ctx: Context, trial: Trial) -> Safe:
                 lines += _count_line(tr, title,
                                      [p for p in present if flow in reflected.get(p.id, {})],
                                      present, _("Not answered yet: {names}"))
-            summaries = Counter(s.status for s in await TrialSetup(ctx.session)
+            summaries = Counter(s.status for s in await ctx.trial_setup
                                 .summaries(trial.id))
             lines.append(tr(_("<b>Summaries for parents:</b> sent {sent}, approved {approved}, "
                               "awaiting approval {draft}"), sent=summaries[SENT],
@@ -227,7 +224,7 @@ async def status_text(ctx: Context, trial: Trial) -> Safe:
         if waiting:
             lines += ["", tr(_("<b>Not joined Synaq yet ({count}):</b> {names}"),
                              count=len(waiting), names=", ".join(p.full_name for p, _r in waiting))]
-    undelivered = await TrialSetup(ctx.session).undelivered(trial.id)
+    undelivered = await ctx.trial_setup.undelivered(trial.id)
     if undelivered:
         lines += ["", tr(_("<b>Messages that did not arrive ({count}):</b>"),
                          count=len(undelivered))]
@@ -313,7 +310,7 @@ async def _issue(ctx: Context, p: IssueTrialInvites) -> list[Outbound]:
                                      code, telegram, whatsapp),
                           person.locale or school.default_locale,
                           school_class.name if school_class else ""))
-    await Audit(ctx.session).record(ctx.person.id, "invites.issue", f"trial:{trial.id}",
+    await ctx.audit.record(ctx.person.id, "invites.issue", f"trial:{trial.id}",
                                     ctx.now, count=len(slips), via=kind)
     if not slips:
         return [ctx.say(_("Everyone of «{trial}» has joined Synaq."), trial=trial.title)]

@@ -13,7 +13,6 @@ from handlers.schedule.mornings import mornings
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, _
 from storage.models import Partner, Person, School
-from storage.repos.digest import DigestRepo
 
 feature = Feature("digest.agreements")
 
@@ -36,7 +35,7 @@ async def renewal_reminder(ctx: Context) -> list[Outbound]:
     for morning in await mornings(
             ctx, lambda school, person, today: renewal_key(school.id, person.id, today.year),
             _notice_time):
-        partners = await DigestRepo(ctx.session).renewing_partners(
+        partners = await ctx.digest.renewing_partners(
             morning.school.id, morning.today.year)
         for coordinator, key in morning.due if partners else []:
             message = render(ctx, morning.school, coordinator, morning.today, partners)

@@ -18,15 +18,14 @@ from handlers.context import Context
 from handlers.events import Attachment, Outbound
 from handlers.feature import Feature
 from handlers.menu import ROLE_NAMES
+from handlers.participation import meaningful_in, present
 from handlers.render.charts import ConsentBar, consent_chart
 from handlers.schedule.mornings import Morning, mornings
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import MentorStatus, Person, School, Trial
-from storage.repos.consents import Consents
-from storage.repos.digest import Contact, DigestRepo, TrialFacts
-from storage.repos.outbox_report import OutboxReport
+from storage.repos.digest import Contact, TrialProgress
 
 feature = Feature("digest.daily")
 
@@ -47,9 +46,9 @@ def digest_key(school_id: int, person_id: int, day: date) -> str:
 class Digest:
     """What one coordinator's digest says, before it is put into words."""
 
-    today: list[TrialFacts] = field(default_factory=list)
-    upcoming: list[TrialFacts] = field(default_factory=list)  # to the next school day
-    recent: list[TrialFacts] = field(default_factory=list)  # since the last school day
+    today: list[TrialProgress] = field(default_factory=list)
+    upcoming: list[TrialProgress] = field(default_factory=list)  # to the next school day
+    recent: list[TrialProgress] = field(default_factory=list)  # since the last school day
     no_consent: list[tuple[Trial, list[str]]] = field(default_factory=list)
     disagree: list[tuple[Trial, list[str]]] = field(default_factory=list)
     mentor_declined: list[Trial] = field(default_factory=list)
@@ -73,7 +72,7 @@ class Digest:
     def needs_attention(self) -> bool:
         coming = any(f.no_answer or f.trial.mentor_status != MentorStatus.CONFIRMED
                      for f in self.today + self.upcoming)
-        held = any(not set(f.took_part) <= f.rated or not set(f.took_part) <= f.reflected
+        held = any(not set(present(f)) <= f.rated or not set(present(f)) <= f.reflected
                    for f in self.recent)
         return self.problems or coming or held
 
@@ -116,8 +115,8 @@ async def _busy(ctx: Context, due: list[Morning]) -> set[int]:
         ends.append(_midnight(m.clock, m.clock.first_working_day(today + timedelta(days=1))
                               + timedelta(days=1)))
     ids = [m.school.id for m in due]
-    return (await DigestRepo(ctx.session).busy_schools(ids, min(starts), max(ends))
-            | await OutboxReport(ctx.session).schools_with_undelivered(
+    return (await ctx.digest.busy_schools(ids, min(starts), max(ends))
+            | await ctx.outbox_report.schools_with_undelivered(
                 ids, ctx.now - timedelta(days=1)))
 
 
@@ -128,7 +127,7 @@ def _midnight(clock: SchoolTime, day: date) -> datetime:
 async def gather(ctx: Context, school: School, clock: SchoolTime,
                  coordinator_id: int | None = None) -> Digest:
     """Everything the digest needs, for the school (or one of its coordinators' trials)."""
-    repo = DigestRepo(ctx.session)
+    repo = ctx.digest
     today = clock.today(ctx.now)
     next_day = clock.first_working_day(today + timedelta(days=1))
     last_day = clock.previous_working_day(today)
@@ -154,7 +153,7 @@ async def gather(ctx: Context, school: School, clock: SchoolTime,
         # this is also the T − 1 d alert of the timeline (and covers "within 24 h").
         if trial.starts_at > ctx.now and f.no_answer:
             d.no_consent.append((trial, [f.pupils[p] for p in f.no_answer]))
-        conflicts = await Consents(ctx.session).conflicts(trial.id)
+        conflicts = await ctx.consents.conflicts(trial.id)
         if conflicts:
             d.disagree.append((trial, [f.pupils.get(c.pupil_id, "") for c in conflicts]))
         if trial.mentor_status == MentorStatus.DECLINED:
@@ -183,14 +182,14 @@ async def gather(ctx: Context, school: School, clock: SchoolTime,
     # After the trials held.
     for trial in week:
         f = facts[trial.id]
-        if (f.took_part and not f.reflected & set(f.took_part)
+        if (present(f) and not f.reflected & set(present(f))
                 and ctx.now - trial.ends_at >= REFLECTION_GRACE):
             d.empty_reflections.append(trial)
         d.week_trials += 1
-        d.week_pairs += len(f.took_part)
-        d.week_meaningful += sum(f.meaningful(p) for p in f.took_part)
-    d.week_pupils = len({p for t in week for p in facts[t.id].took_part})
-    d.undelivered = await OutboxReport(ctx.session).undelivered_count(
+        d.week_pairs += len(present(f))
+        d.week_meaningful += sum(meaningful_in(f, p) for p in present(f))
+    d.week_pupils = len({p for t in week for p in present(facts[t.id])})
+    d.undelivered = await ctx.outbox_report.undelivered_count(
         school.id, ctx.now - timedelta(days=1))
     return d
 
@@ -245,7 +244,7 @@ def _section(title: str, lines: list[str]) -> str:
     return "\n".join([title, *lines])
 
 
-def _coming(tr: Translator, clock: SchoolTime, f: TrialFacts) -> str:
+def _coming(tr: Translator, clock: SchoolTime, f: TrialProgress) -> str:
     line: str = tr(_("• {time} «{trial}»: consents {agreed} of {total}"),
               time=tr.time(f.trial.starts_at, clock.zone), trial=f.trial.title,
               agreed=len(f.agreed), total=len(f.pupils))
@@ -257,8 +256,8 @@ def _coming(tr: Translator, clock: SchoolTime, f: TrialFacts) -> str:
     return f"{line}; {tr(state)}"
 
 
-def _held(tr: Translator, f: TrialFacts) -> str:
-    took_part = set(f.took_part)
+def _held(tr: Translator, f: TrialProgress) -> str:
+    took_part = set(present(f))
     return tr(_("• «{trial}»: mentor cards {rated} of {present}; reflections {reflected} of "
                 "{present}; summaries sent {sent} of {present}"),
               trial=f.trial.title, present=len(took_part), rated=len(f.rated & took_part),
@@ -319,7 +318,7 @@ def _week(tr: Translator, d: Digest) -> str:
 
 
 async def _chart(ctx: Context, tr: Translator, clock: SchoolTime,
-                 coming: list[TrialFacts]) -> Attachment | None:
+                 coming: list[TrialProgress]) -> Attachment | None:
     """The consents of the trials to come, as a picture; None when there are none."""
     if not coming:
         return None

@@ -23,8 +23,7 @@ from handlers.refusal import Refusal
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, Translator, _
 from storage.models import OutboxStatus
-from storage.repos.digest import DigestRepo
-from storage.repos.outbox_report import OutboxReport, Undelivered
+from storage.repos.outbox_report import Undelivered
 
 feature = Feature("digest.delivery_report")
 
@@ -49,7 +48,7 @@ async def _entry(ctx: Context) -> list[Button]:
     school_id = await _school_of_coordinator(ctx)
     if school_id is None:
         return []
-    count = await OutboxReport(ctx.session).undelivered_count(school_id, ctx.now - PERIOD)
+    count = await ctx.outbox_report.undelivered_count(school_id, ctx.now - PERIOD)
     label = (ctx.tr.plain(_("📭 Delivery problems ({count})"), count=count) if count
              else ctx.tr.plain(_("📭 Delivery problems")))
     return [Button(label, DeliveryProblems().pack())]
@@ -72,8 +71,8 @@ async def report(ctx: Context) -> list[Outbound]:
     school = await ctx.schools.get(school_id)
     clock = SchoolTime.of(school, ctx.config)
     tr = ctx.tr
-    people = await DigestRepo(ctx.session).unreachable(school_id)
-    rows = await OutboxReport(ctx.session).undelivered(school_id, ctx.now - PERIOD)
+    people = await ctx.digest.unreachable(school_id)
+    rows = await ctx.outbox_report.undelivered(school_id, ctx.now - PERIOD)
     if not people and not rows:
         return [ctx.say(_("Every message of the last 14 days has arrived, and everyone can "
                           "be reached. 👍"))]

@@ -14,6 +14,7 @@ from datetime import date, time, timedelta
 from handlers.context import Context
 from handlers.events import Outbound
 from handlers.feature import Feature
+from handlers.participation import meaningful_in, present
 from handlers.schedule.mornings import mornings
 from handlers.schedule.school_time import (
     SchoolTime,
@@ -23,7 +24,6 @@ from handlers.schedule.school_time import (
 )
 from locales import Safe, Translator, _, escape
 from storage.models import Person, School, Trial
-from storage.repos.digest import DigestRepo
 
 feature = Feature("digest.quarterly")
 
@@ -75,7 +75,7 @@ async def quarterly_review(ctx: Context) -> list[Outbound]:
 
 async def gather(ctx: Context, school: School, clock: SchoolTime, start: date,
                  end: date) -> Review:
-    repo = DigestRepo(ctx.session)
+    repo = ctx.digest
     trials = await repo.trials(school.id, clock.at(start, time(0)), clock.at(end, time(0)),
                                by="ends")
     facts = await repo.facts(trials)
@@ -83,10 +83,10 @@ async def gather(ctx: Context, school: School, clock: SchoolTime, start: date,
     reached: set[int] = set()
     for trial in trials:
         f = facts[trial.id]
-        took_part = f.took_part
+        took_part = present(f)
         reached.update(took_part)
         review.pairs += len(took_part)
-        review.meaningful += sum(f.meaningful(p) for p in took_part)
+        review.meaningful += sum(meaningful_in(f, p) for p in took_part)
         if took_part and not f.reflected:
             review.empty_reflections.append(trial)
     review.pupils = len(reached)

@@ -29,7 +29,7 @@ from handlers.refusal import Refusal
 from handlers.schedule.timeline import Recipient, Reminder
 from locales import Safe, _
 from storage.models import Attendance, Participant, Person, Trial, TrialStatus
-from storage.repos.attendance import QUICK_MARKS, AttendanceBook
+from storage.repos.attendance import QUICK_MARKS
 
 feature = Feature("escort.attendance")
 
@@ -128,7 +128,7 @@ async def _toggle(ctx: Context, p: TogglePresence) -> list[Outbound]:
     if not entry.admitted:
         raise Refusal(_("⛔ {pupil} has no parent consent for this trial: please do not admit "
                         "them."), pupil=entry.pupil.full_name)
-    book = AttendanceBook(ctx.session)
+    book = ctx.attendance
     present = participant.attendance != Attendance.PRESENT
     await book.mark(participant, Attendance.PRESENT if present else Attendance.ABSENT,
                     ctx.person.id)
@@ -145,7 +145,7 @@ async def _rest_present(ctx: Context, p: RestPresent) -> list[Outbound]:
     """Every admitted pupil not marked yet is present."""
     trial = await _markable(ctx, p.trial_id)
     assert ctx.person is not None
-    book = AttendanceBook(ctx.session)
+    book = ctx.attendance
     for entry in await roster(ctx, trial):
         if entry.admitted and entry.participant.attendance is None:
             await book.mark(entry.participant, Attendance.PRESENT, ctx.person.id)
@@ -204,7 +204,7 @@ async def _mark(ctx: Context, p: SwitchMark) -> list[Outbound]:
     if which not in QUICK_MARKS or participant.attendance != Attendance.PRESENT:
         raise Refusal()
     current = getattr(participant, QUICK_MARKS[which])
-    await AttendanceBook(ctx.session).quick_mark(participant, which, NEXT_MARK.get(current))
+    await ctx.attendance.quick_mark(participant, which, NEXT_MARK.get(current))
     return [await marks_message(ctx, trial, ctx.person, lead=ctx.tr(_("Saved.")))]
 
 

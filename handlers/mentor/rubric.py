@@ -46,7 +46,7 @@ from storage.models import (
     Trial,
     TrialStatus,
 )
-from storage.repos.rubric import Rubrics, is_rated
+from storage.repos.rubric import is_rated
 
 feature = Feature("mentor.rubric")
 
@@ -94,7 +94,7 @@ async def sheet(ctx: Context, trial: Trial) -> Sheet:
         absent=[e for e in entries if e.participant.attendance == Attendance.ABSENT],
     )
     if trial.mentor_id:
-        result.runs = await Rubrics(ctx.session).runs(trial.id, trial.mentor_id)
+        result.runs = await ctx.rubrics.runs(trial.id, trial.mentor_id)
         result.answers = await ctx.runs.answers_of([r.id for r in result.runs.values()])
     return result
 
@@ -407,7 +407,7 @@ async def _submit(ctx: Context, p: SubmitCard) -> list[Outbound]:
         raise Refusal(SUBMITTED)
     # Runs still open: a pupil reopened for feedback keeps what was written; a pupil rated
     # halfway is left out of the card.
-    open_runs = await Rubrics(ctx.session).open_runs(trial.id)
+    open_runs = await ctx.rubrics.open_runs(trial.id)
     answers = await ctx.runs.answers_of([r.id for r in open_runs])
     for run in open_runs:
         if is_rated(answers.get(run.id, {})):

@@ -31,8 +31,6 @@ from storage.models import (
     Trial,
     TrialStatus,
 )
-from storage.repos.audit import Audit
-from storage.repos.consents import Consents
 
 feature = Feature("mentor.short_card")
 
@@ -66,7 +64,7 @@ async def roster(ctx: Context, trial: Trial) -> list[Entry]:
     """The trial's pupils in the order they were put on it, with their need-to-know flags."""
     participants = await ctx.trials.participants(trial.id)
     pupils = await ctx.people.many(p.pupil_id for p in participants)
-    consents = await Consents(ctx.session).current_for_trial(trial.id)
+    consents = await ctx.consents.current_for_trial(trial.id)
     entries = []
     for participant in participants:
         pupil = pupils.get(participant.pupil_id)
@@ -133,7 +131,7 @@ async def short_card(ctx: Context, trial: Trial, viewer: Person,
         pupils.append(line)
     noted = [e.pupil.id for e in entries if e.admitted and e.note]
     if noted:
-        await Audit(ctx.session).record(viewer.id, "read.medical", f"trial:{trial.id}",
+        await ctx.audit.record(viewer.id, "read.medical", f"trial:{trial.id}",
                                         ctx.now, pupils=noted, purpose=purpose)
     text = Safe("\n".join(lines) + "\n\n" + "\n".join(pupils))
     return Outbound(text=text, person_id=viewer.id, purpose=purpose, trial_id=trial.id)

@@ -42,7 +42,7 @@ RECENT = timedelta(days=14)
 
 
 def consents(ctx: Context) -> Consents:
-    return Consents(ctx.session)
+    return ctx.consents
 
 
 NOT_YOURS = _("I cannot find this child or this trial among yours, so nothing was changed. "

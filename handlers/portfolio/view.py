@@ -27,7 +27,7 @@ from flows.model import NO, UNSURE, YES, Choice, Flow, Text
 from flows.pupil_after import AFTER_TRIAL
 from flows.pupil_before import BEFORE_TRIAL
 from flows.pupil_trace import TRACE
-from handlers import access
+from handlers import access, participation
 from handlers.access import Action
 from handlers.context import Context
 from handlers.events import Attachment, Button, Outbound
@@ -39,9 +39,7 @@ from handlers.refusal import Refusal
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import (
-    Attendance,
     Media,
-    Participation,
     Partner,
     Person,
     PhotoTier,
@@ -49,9 +47,8 @@ from storage.models import (
     Trial,
     most_restrictive,
 )
-from storage.repos.consents import Consents
-from storage.repos.portfolio import Answers, Portfolio
-from storage.repos.rubric import RubricCard, Rubrics
+from storage.repos.portfolio import Answers
+from storage.repos.rubric import RubricCard
 
 feature = Feature("portfolio.view")
 
@@ -73,11 +70,10 @@ NO_ANSWER = _("no answer yet")
 
 async def took_part(ctx: Context, trial: Trial, pupil_id: int) -> bool:
     """With the parent's current consent and not marked absent (unmarked counts as there)."""
-    consent = await Consents(ctx.session).current(trial.id, pupil_id)
-    if consent is None or consent.participation != Participation.AGREE:
-        return False
+    consent = await ctx.consents.current(trial.id, pupil_id)
     participant = await ctx.trials.participant(trial.id, pupil_id)
-    return participant is not None and participant.attendance != Attendance.ABSENT
+    return participant is not None and participation.took_part(
+        consent.participation if consent else None, participant.attendance)
 
 
 async def shown_media(ctx: Context, trial: Trial, pupil_id: int, media: list[Media],
@@ -130,7 +126,7 @@ class Entry:
 
 async def add_due(ctx: Context, pupil_id: int | None = None) -> int:
     """Add the entries that are due (all recent ones, or all of one pupil's); returns how many."""
-    repo = Portfolio(ctx.session)
+    repo = ctx.portfolio
     since = None if pupil_id is not None else ctx.now - DUE_WINDOW
     added = 0
     for trial_id, pupil in await repo.due(ctx.now, since=since, pupil_id=pupil_id):
@@ -150,12 +146,12 @@ async def _add_entries(ctx: Context) -> list[Outbound]:
 async def entries(ctx: Context, pupil: Person) -> list[Entry]:
     """The pupil's entries that may be shown, newest first."""
     await add_due(ctx, pupil.id)
-    repo = Portfolio(ctx.session)
+    repo = ctx.portfolio
     rows = await repo.entries(pupil.id)
     trials = [t for _e, t in rows if await took_part(ctx, t, pupil.id)]
     answers = await repo.answers(pupil.id, (t.id for t in trials))
     files = await repo.artefacts(pupil.id, (t.id for t in trials))
-    rubrics = Rubrics(ctx.session)
+    rubrics = ctx.rubrics
     found = []
     for trial in trials:
         site, partner = await ctx.trials.site_and_partner(trial)
@@ -310,7 +306,7 @@ async def family_pupil(ctx: Context, pupil_id: int) -> Person:
 @feature.menu("pupil")
 async def _pupil_menu(ctx: Context) -> list[Button]:
     assert ctx.person is not None
-    if ctx.person.id not in await Portfolio(ctx.session).with_entries([ctx.person.id]):
+    if ctx.person.id not in await ctx.portfolio.with_entries([ctx.person.id]):
         return []
     return [Button(ctx.tr.plain(_("🗂 My portfolio")), ShowPortfolio(ctx.person.id).pack())]
 
@@ -319,7 +315,7 @@ async def _pupil_menu(ctx: Context) -> list[Button]:
 async def _parent_menu(ctx: Context) -> list[Button]:
     assert ctx.person is not None
     children = await ctx.people.children(ctx.person.id)
-    with_entries = await Portfolio(ctx.session).with_entries(c.id for c in children)
+    with_entries = await ctx.portfolio.with_entries(c.id for c in children)
     return [Button(ctx.tr.plain(_("🗂 Portfolio: {child}"), child=c.full_name.split()[0]),
                    ShowPortfolio(c.id).pack()) for c in children if c.id in with_entries]
 

@@ -40,8 +40,7 @@ from handlers.refusal import Refusal
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, _
 from storage.models import DeletionRequest, Person
-from storage.repos.audit import Audit
-from storage.repos.privacy import CONFIRMED, DECLINED, PENDING, PrivacyRepo
+from storage.repos.privacy import CONFIRMED, DECLINED, PENDING
 
 feature = Feature("privacy.deletion")
 
@@ -154,7 +153,7 @@ async def _request(ctx: Context, p: RequestDeletion) -> list[Outbound]:
     if grant is None or grant.pupil is None or ctx.person is None:
         raise Refusal()
     subject, person = grant.pupil, ctx.person
-    repo = PrivacyRepo(ctx.session)
+    repo = ctx.privacy
     tz = await ctx.timezone_of(subject.school_id)
     existing = await repo.open_request(subject.id)
     if existing is not None:
@@ -165,7 +164,7 @@ async def _request(ctx: Context, p: RequestDeletion) -> list[Outbound]:
         subject_id=subject.id, requested_by=person.id, school_id=subject.school_id,
         channel=ctx.identity.channel if ctx.identity else None, now=ctx.now,
         due_at=ctx.now + timedelta(days=ctx.config.deletion_days))
-    await Audit(ctx.session).record(person.id, "deletion.request", f"person:{subject.id}",
+    await ctx.audit.record(person.id, "deletion.request", f"person:{subject.id}",
                                     ctx.now, request=request.id)
     out = [ctx.say(_("Your request is recorded (no. {id}). The school coordinator confirms "
                      "it, and the data is deleted by {date} at the latest; you will get a "
@@ -223,9 +222,9 @@ async def _confirm(ctx: Context, p: ConfirmDeletion) -> list[Outbound]:
     """Confirmed; the next tick carries it out."""
     found = await _decidable(ctx, p.request_id)
     assert ctx.person is not None
-    if not await PrivacyRepo(ctx.session).decide(found, CONFIRMED, ctx.person.id, ctx.now):
+    if not await ctx.privacy.decide(found, CONFIRMED, ctx.person.id, ctx.now):
         raise Refusal(ALREADY)  # decided by a tap before this one: nothing was written
-    await Audit(ctx.session).record(ctx.person.id, "deletion.confirm",
+    await ctx.audit.record(ctx.person.id, "deletion.confirm",
                                     f"person:{found.subject_id}", ctx.now, request=found.id)
     return [ctx.say(_("✅ Confirmed: request no. {id} is carried out within a few minutes."),
                     id=found.id)]
@@ -237,9 +236,9 @@ async def _decline(ctx: Context, p: DeclineDeletion) -> list[Outbound]:
     found = await _decidable(ctx, p.request_id)
     person = ctx.person
     assert person is not None
-    if not await PrivacyRepo(ctx.session).decide(found, DECLINED, person.id, ctx.now):
+    if not await ctx.privacy.decide(found, DECLINED, person.id, ctx.now):
         raise Refusal(ALREADY)  # decided by a tap before this one: nothing was written
-    await Audit(ctx.session).record(person.id, "deletion.decline",
+    await ctx.audit.record(person.id, "deletion.decline",
                                     f"person:{found.subject_id}", ctx.now, request=found.id)
     out = [ctx.say(_("Declined: request no. {id}. Whoever asked is told to contact you; "
                      "please talk to them."), id=found.id)]
@@ -260,7 +259,7 @@ async def _open_requests(ctx: Context) -> list[Button]:
     person = access.coordinator(ctx.person)
     if person is None or person.school_id is None:
         return []
-    count = len(await PrivacyRepo(ctx.session).pending_for_school(person.school_id))
+    count = len(await ctx.privacy.pending_for_school(person.school_id))
     if not count:
         return []
     return [Button(ctx.tr.plain(_("🗑 Deletion requests ({count})"), count=count),
@@ -274,7 +273,7 @@ async def _list(ctx: Context, p: DeletionRequests) -> list[Outbound]:
     if grant is None or grant.school_id is None:
         raise Refusal()
     out = []
-    for request in await PrivacyRepo(ctx.session).pending_for_school(grant.school_id):
+    for request in await ctx.privacy.pending_for_school(grant.school_id):
         subject = await ctx.people.get(request.subject_id)
         requester = await ctx.people.get(request.requested_by) if request.requested_by \
             else None
@@ -291,7 +290,7 @@ async def _list(ctx: Context, p: DeletionRequests) -> list[Outbound]:
 @feature.due("deletion")
 async def _carry_out(ctx: Context) -> list[Outbound]:
     """Confirmed requests, and unanswered ones whose time has come."""
-    repo = PrivacyRepo(ctx.session)
+    repo = ctx.privacy
     out: list[Outbound] = []
     for request in await repo.due(ctx.now):
         subject = await ctx.people.get(request.subject_id)
@@ -303,7 +302,7 @@ async def _carry_out(ctx: Context) -> list[Outbound]:
         erased = await repo.erase(subject, ctx.now, PLACEHOLDER)
         unlink_after_commit(ctx, erased.files)
         await repo.done(request, ctx.now, erased.counts)
-        await Audit(ctx.session).record(request.decided_by, "deletion.done",
+        await ctx.audit.record(request.decided_by, "deletion.done",
                                         f"person:{subject.id}", ctx.now, request=request.id,
                                         unanswered=unanswered, **erased.counts)
     return out

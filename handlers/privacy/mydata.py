@@ -33,8 +33,7 @@ from handlers.schedule.reminders import parse_key
 from locales import Translator, _
 from storage.files import MediaStore
 from storage.models import Person
-from storage.repos.audit import Audit
-from storage.repos.privacy import Held, PrivacyRepo
+from storage.repos.privacy import Held
 
 feature = Feature("privacy.mydata")
 
@@ -153,7 +152,7 @@ def person_file(held: Held, names: dict[int, str], about_child: bool = False) ->
 async def collect(ctx: Context, person: Person) -> tuple[dict[str, Any], list[int]]:
     """The person's file and, for a parent, a file per child the policy lets them see;
     returns the document and the ids of everyone in it."""
-    repo = PrivacyRepo(ctx.session)
+    repo = ctx.privacy
     held = await repo.held(person)
     files = [(held, False)]
     for child in held.children:
@@ -193,7 +192,7 @@ async def my_data(ctx: Context) -> list[Outbound]:
     document, ids = await collect(ctx, ctx.person)
     data = json.dumps(document, ensure_ascii=False, indent=2).encode()
     key, _digest = MediaStore(ctx.config.media_dir).put(data, MIME, ctx.now)
-    await Audit(ctx.session).record(ctx.person.id, "read.mydata", f"person:{ctx.person.id}",
+    await ctx.audit.record(ctx.person.id, "read.mydata", f"person:{ctx.person.id}",
                                     ctx.now, people=ids, bytes=len(data))
     tr = ctx.tr
     text = tr(_("Here is everything Synaq holds about you, as a file (JSON: it opens in any "

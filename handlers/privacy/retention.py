@@ -38,8 +38,6 @@ from handlers.context import Context
 from handlers.events import Outbound
 from handlers.feature import Feature
 from storage.files import MediaStore
-from storage.repos.audit import Audit
-from storage.repos.privacy import PrivacyRepo
 
 feature = Feature("privacy.retention")
 
@@ -115,7 +113,7 @@ def orphans(root: Path, referenced: set[str], older_than: datetime) -> list[str]
 
 async def purge(ctx: Context) -> dict[str, int]:
     """One purge as of ``ctx.now``; returns what it removed."""
-    repo = PrivacyRepo(ctx.session)
+    repo = ctx.privacy
     before = cutoff(ctx.now, ctx.config.retention, ctx.config.timezone)
     media = await repo.old_media(before)
     counts = {
@@ -136,11 +134,11 @@ async def purge(ctx: Context) -> dict[str, int]:
 @feature.due("retention")
 async def _daily(ctx: Context) -> list[Outbound]:
     """At most once a day: the purge, recorded in the audit log."""
-    last = await PrivacyRepo(ctx.session).last_audit(PURGE)
+    last = await ctx.privacy.last_audit(PURGE)
     if last is not None and timedelta(0) <= ctx.now - last < EVERY:
         return []
     counts = await purge(ctx)
     before = cutoff(ctx.now, ctx.config.retention, ctx.config.timezone)
-    await Audit(ctx.session).record(None, PURGE, "retention", ctx.now,
+    await ctx.audit.record(None, PURGE, "retention", ctx.now,
                                     before=before.isoformat(), **counts)
     return []

@@ -16,19 +16,17 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.privacy.retention import unlink_after_commit
 from storage.models import Person, Trial
-from storage.repos.due_work import DueWork
-from storage.repos.privacy import PrivacyRepo
 
 WITHDRAWN = "the parent withdrew consent"
 
 
 async def stop_processing(ctx: Context, trial: Trial, pupil: Person) -> dict[str, int]:
-    repo = PrivacyRepo(ctx.session)
+    repo = ctx.privacy
     runs = await repo.open_cards_about(trial.id, pupil.id)
     for run in runs:
         await ctx.runs.cancel(run, ctx.now)
     family = [pupil.id, *(p.id for p in await ctx.people.guardians(pupil.id))]
-    withdrawn = await DueWork(ctx.session).cancel(await repo.waiting_about(trial.id, family),
+    withdrawn = await ctx.due_work.cancel(await repo.waiting_about(trial.id, family),
                                                   WITHDRAWN)
     media = await repo.media_of(trial.id, pupil.id)
     await repo.delete_media([m.id for m in media])

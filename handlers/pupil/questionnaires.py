@@ -33,7 +33,6 @@ from storage.models import (
     Trial,
     most_restrictive,
 )
-from storage.repos.consents import Consents
 
 feature = Feature("pupil.questionnaires")
 
@@ -73,7 +72,7 @@ def _reflection_open(ctx: Context, flow: Flow, trial: Trial) -> bool:
 async def reflection_refusal(ctx: Context, trial: Trial, pupil_id: int) -> Refusal | None:
     """Why the pupil cannot reflect on ``trial`` (no consent, declined, marked absent), kindly,
     as a :class:`Refusal` to raise (or, in the flows' guard, to say); None when they can."""
-    consent = await Consents(ctx.session).current(trial.id, pupil_id)
+    consent = await ctx.consents.current(trial.id, pupil_id)
     if consent is None:
         return Refusal(_("I cannot open this questionnaire yet: your parent has not given "
                          "consent for the trial «{trial}». This is not something you did "
@@ -111,7 +110,7 @@ async def _pupil_menu(ctx: Context) -> list[Button]:
             label = ctx.tr.plain(_("📝 Before the trial: {trial}, {date}"), trial=trial.title,
                                  date=ctx.tr.date(trial.starts_at, tz, "d MMM"))
             buttons.append(Button(label, StartBefore(trial.id).pack()))
-    states = await Consents(ctx.session).current_for_trials(t.id for t in trials)
+    states = await ctx.consents.current_for_trials(t.id for t in trials)
     for trial in trials:
         consent = states.get((trial.id, ctx.person.id))
         if consent is not None and consent.participation != Participation.AGREE:
@@ -182,7 +181,7 @@ async def effective_tier(ctx: Context, trial: Trial, pupil_id: int,
     """The most restrictive of the parent's current tier (no consent: prohibited), the
     pupil's own photo answer in the after-questionnaire (once given) and the trial's or else
     the site's policy. Read it again wherever media is shown: consents change."""
-    consent = await Consents(ctx.session).current(trial.id, pupil_id)
+    consent = await ctx.consents.current(trial.id, pupil_id)
     tiers: list[str | None] = [
         consent.photo_tier if consent and consent.participation == Participation.AGREE
         else PhotoTier.PROHIBITED]
@@ -252,7 +251,7 @@ async def _took_part(ctx: Context, trial: Trial) -> list[Recipient]:
     """Pupils with their parent's consent who were not marked absent."""
     if trial.status == "cancelled":
         return []
-    states = await Consents(ctx.session).current_for_trial(trial.id)
+    states = await ctx.consents.current_for_trial(trial.id)
     absent = {p.pupil_id for p in await ctx.trials.participants(trial.id)
               if p.attendance == Attendance.ABSENT}
     return [r for r in await _pupils(ctx, trial)
@@ -261,7 +260,7 @@ async def _took_part(ctx: Context, trial: Trial) -> list[Recipient]:
 
 
 async def _before_pending(ctx: Context, trial: Trial, r: Recipient) -> bool:
-    consent = await Consents(ctx.session).current(trial.id, r.person_id)
+    consent = await ctx.consents.current(trial.id, r.person_id)
     declined = consent is not None and consent.participation != Participation.AGREE
     return (trial.starts_at > ctx.now and not declined
             and not await _completed(ctx, r.person_id, BEFORE_TRIAL, trial.id))

@@ -22,7 +22,7 @@ from dataclasses import astuple, dataclass, fields
 from datetime import datetime
 
 from locales import Translator, _
-from storage.models import Media, Participation, PhotoTier, most_restrictive
+from storage.models import Media, PhotoTier, most_restrictive
 from storage.repos.journal import TrialFacts
 
 FORMATS = {"in_person": _("in person"), "online": _("online"), "hybrid": _("hybrid")}
@@ -75,15 +75,6 @@ def headers(tr: Translator) -> list[str]:
 
 
 # --- what a trial's facts say ---------------------------------------------------------------
-
-
-def took_part(facts: TrialFacts, pupil_id: int) -> bool:
-    """With the parent's consent and not marked absent (an unmarked pupil counts as there)."""
-    consent = facts.consents.get(pupil_id)
-    if consent is None or consent.participation != Participation.AGREE:
-        return False
-    member = next((p for p in facts.participants if p.pupil_id == pupil_id), None)
-    return member is not None and member.attendance != "absent"
 
 
 def kept_media(facts: TrialFacts, pupil_id: int) -> list[Media]:

@@ -18,8 +18,6 @@ from handlers.reports.buttons import RegionalFigures
 from handlers.reports.targets import regional_files, school_year
 from locales import _
 from storage.files import MediaStore
-from storage.repos.audit import Audit
-from storage.repos.journal import Journal
 
 feature = Feature("reports.regional")
 
@@ -36,7 +34,7 @@ async def _analytics(ctx: Context, p: RegionalFigures) -> list[Outbound]:
         raise Refusal()
     person = grant.person
     since, until = school_year(ctx.now, ctx.config.timezone)
-    files = await regional_files(Journal(ctx.session), since, until, ctx.now, ctx.tr)
+    files = await regional_files(ctx.journal, since, until, ctx.now, ctx.tr)
     store = MediaStore(ctx.config.media_dir)
     key, _digest = store.put(files.figures, "text/csv", ctx.now)
     out = [Outbound(
@@ -56,6 +54,6 @@ async def _analytics(ctx: Context, p: RegionalFigures) -> list[Outbound]:
         key, _digest = store.put(png, "image/png", ctx.now)
         out.append(Outbound(text="", person_id=person.id,
                             attachments=[Attachment("photo", key, f"{name}.png", "image/png")]))
-    await Audit(ctx.session).record(person.id, "export.region", "region", ctx.now,
+    await ctx.audit.record(person.id, "export.region", "region", ctx.now,
                                     groups=files.count, via="chat")
     return out

@@ -33,6 +33,7 @@ from handlers.access import Action
 from handlers.context import Context
 from handlers.events import Attachment, Button, Outbound
 from handlers.feature import Feature
+from handlers.participation import Meaningful, meaningful_on, took_part_in
 from handlers.refusal import Refusal
 from handlers.reports.buttons import CSV, EXCEL, JOURNAL, TARGETS, TRIAL, Reports
 from handlers.reports.journal import (
@@ -44,12 +45,10 @@ from handlers.reports.journal import (
     journal_csv,
     journal_xlsx,
     kept_media,
-    took_part,
 )
 from locales import Translator, _
 from storage.importer.plan import band
 from storage.models import MentorStatus, Person, SchoolClass
-from storage.repos.audit import Audit
 from storage.repos.journal import Journal, TrialFacts
 
 feature = Feature("reports.targets")
@@ -62,28 +61,6 @@ PUPIL_POINTS = {"yes": 5, "unsure": 3, "no": 1}
 
 
 # --- meaningful -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Meaningful:
-    goal: bool
-    mini_task: bool
-    feedback: bool
-    reflection: bool
-
-    @property
-    def ok(self) -> bool:
-        return self.goal and self.mini_task and self.feedback and self.reflection
-
-
-def meaningful(facts: TrialFacts, pupil_id: int) -> Meaningful:
-    done = facts.reflections.get(pupil_id, {})
-    return Meaningful(
-        goal=bool((facts.trial.pupil_goal or "").strip()),
-        mini_task=any(step.strip() for step in facts.trial.mini_task or []),
-        feedback=pupil_id in facts.rubric,
-        reflection="pupil.after" in done or "pupil.trace" in done,
-    )
 
 
 def rubric5(score: float) -> float:
@@ -173,8 +150,8 @@ def targets(facts_list: list[TrialFacts], classes: list[SchoolClass], pupils: li
     for facts in facts_list:
         ended = facts.trial.ends_at <= now
         for pupil_id, pupil in facts.pupils.items():
-            check = meaningful(facts, pupil_id)
-            part = took_part(facts, pupil_id)
+            check = meaningful_on(facts, pupil_id)
+            part = took_part_in(facts, pupil_id)
             checks.append(MeaningfulRow(facts, pupil, check, part))
             target = by_pupil.get(pupil_id)
             if target is None or not ended or not part:
@@ -302,7 +279,7 @@ def trial_report_pdf(facts: TrialFacts, now: datetime, tr: Translator) -> bytes:
         member = next(p for p in facts.participants if p.pupil_id == pupil_id)
         card = facts.rubric.get(pupil_id)
         done = facts.reflections.get(pupil_id, {})
-        check = meaningful(facts, pupil_id)
+        check = meaningful_on(facts, pupil_id)
         rows.append([
             pupil.full_name,
             tr.plain({"agree": _("agreed"), "decline": _("declined")}.get(
@@ -366,11 +343,11 @@ def regional_cells(facts_list: list[TrialFacts], now: datetime) -> list[Cell]:
         school = facts.school
         sector = facts.trial.sector or (facts.partner.sector if facts.partner else None)
         for pupil_id, pupil in facts.pupils.items():
-            if not took_part(facts, pupil_id):
+            if not took_part_in(facts, pupil_id):
                 continue
             school_class = facts.classes.get(pupil.class_id or 0)
             grade_band = band(school_class.grade) if school_class else None
-            ok = meaningful(facts, pupil_id).ok
+            ok = meaningful_on(facts, pupil_id).ok
             groups = {"grade_band": grade_band, "sector": sector, "district": school.district,
                       "area": "rural" if school.rural else "urban"}
             for dimension, value in [("all", "all"), *groups.items()]:
@@ -584,7 +561,7 @@ async def school_targets(ctx: Context, school_id: int, start_year: int | None = 
     school = await ctx.schools.get(school_id)
     assert school is not None
     since, until = school_year(ctx.now, school.timezone, start_year)
-    journal = Journal(ctx.session)
+    journal = ctx.journal
     facts = await journal.facts(await journal.trials(school_id, since, until))
     return targets(facts, await ctx.schools.classes(school_id),
                    await ctx.people.with_role(school_id, "pupil"), ctx.now)
@@ -592,7 +569,7 @@ async def school_targets(ctx: Context, school_id: int, start_year: int | None = 
 
 async def school_journal(ctx: Context, school_id: int, since: datetime | None,
                          until: datetime | None, tr: Translator) -> list[JournalEntry]:
-    journal = Journal(ctx.session)
+    journal = ctx.journal
     facts = await journal.facts(await journal.trials(school_id, since, until))
     return [entry(f, ctx.now, tr) for f in facts]
 
@@ -634,7 +611,7 @@ async def _reports(ctx: Context, p: Reports) -> list[Outbound]:
     school = await ctx.schools.get(school_id)
     assert school is not None
     since, until = school_year(ctx.now, school.timezone)
-    audit = Audit(ctx.session)
+    audit = ctx.audit
     if kind == JOURNAL and p.option in (EXCEL, CSV):
         entries = await school_journal(ctx, school_id, since, until, tr)
         xlsx = p.option == EXCEL
@@ -652,7 +629,7 @@ async def _reports(ctx: Context, p: Reports) -> list[Outbound]:
             "The targets of this school year per class and per pupil, and the meaningful "
             "check of every pupil on every trial."))]
     if kind == TRIAL and p.option is None:
-        trials = await Journal(ctx.session).recent(school_id)
+        trials = await ctx.journal.recent(school_id)
         if not trials:
             return [ctx.say(_("There are no trials yet."))]
         buttons = [[Button(f"{tr.date(t.starts_at, school.timezone, 'dd.MM')} {t.title}"[:60],
@@ -663,7 +640,7 @@ async def _reports(ctx: Context, p: Reports) -> list[Outbound]:
         if found is None or found.trial is None:
             raise Refusal()
         trial = found.trial
-        facts = (await Journal(ctx.session).facts([trial]))[0]
+        facts = (await ctx.journal.facts([trial]))[0]
         await audit.record(person.id, "export.trial", f"trial:{trial.id}", ctx.now, via="chat")
         return [_document(ctx, trial_report_pdf(facts, ctx.now, tr), "application/pdf",
                           f"trial-{trial.id}.pdf", _("The trial's report."))]

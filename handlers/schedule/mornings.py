@@ -18,8 +18,6 @@ from handlers.access import receives_digest
 from handlers.context import Context
 from handlers.schedule.school_time import SchoolTime, parse_hhmm
 from storage.models import Person, School
-from storage.repos.digest import DigestRepo
-from storage.repos.due_work import DueWork
 
 Key = Callable[[School, Person, date], str]
 When = Callable[[SchoolTime, date], bool]
@@ -49,13 +47,13 @@ async def mornings(ctx: Context, key: Key, when: When = every_school_day) -> lis
             schools.append((school, clock, today))
     if not schools:
         return []
-    staff = await DigestRepo(ctx.session).coordinators_of([s.id for s, _c, _d in schools])
+    staff = await ctx.digest.coordinators_of([s.id for s, _c, _d in schools])
     reachable = await ctx.people.preferred_identities(
         p.id for people in staff.values() for p in people)
     # The policy's rule for digests (handlers/access.py): the school's own coordinators.
     keys = {(s.id, p.id): key(s, p, today) for s, _c, today in schools
             for p in staff.get(s.id, []) if p.id in reachable and receives_digest(p, s.id)}
-    sent = await DueWork(ctx.session).existing_keys(keys.values())
+    sent = await ctx.due_work.existing_keys(keys.values())
     found: list[Morning] = []
     for school, clock, today in schools:
         due = [(p, keys[(school.id, p.id)]) for p in staff.get(school.id, [])

@@ -25,7 +25,7 @@ from handlers.feature import Feature
 from handlers.schedule.school_time import SchoolTime, parse_hhmm
 from handlers.schedule.timeline import Recipient, Reminder, remember_per_trial
 from storage.models import Outbox, Trial, TrialStatus
-from storage.repos.due_work import DueWork, chunks
+from storage.repos.due_work import chunks
 
 feature = Feature("schedule.reminders")
 
@@ -192,7 +192,7 @@ async def timeline(ctx: Context) -> list[Outbound]:
     plans = [(r, offsets) for r, offsets in plans if offsets]
     if not plans:
         return []
-    repo = DueWork(ctx.session)
+    repo = ctx.due_work
     catch_up = ctx.config.reminder_catch_up
     windows: dict[str, tuple[datetime, datetime]] = {}
     for reminder, offsets in plans:
@@ -279,7 +279,7 @@ async def withdraw_answered(ctx: Context) -> int:
     """Cancel timed messages still waiting (quiet hours, back-off) whose answer has come in
     meanwhile, whose trial was cancelled, or that were meant for a time the trial no longer
     has: an answer stops the reminders at once."""
-    repo = DueWork(ctx.session)
+    repo = ctx.due_work
     waiting: list[Outbox] = await repo.waiting()
     answered: list[int] = []
     cancelled: list[int] = []

@@ -46,10 +46,9 @@ from handlers.summary.buttons import (
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import FlowRun, Media, Person, PhotoTier, Summary, Trial, TrialStatus
-from storage.repos.audit import Audit
-from storage.repos.portfolio import Answers, Portfolio
-from storage.repos.rubric import RubricCard, Rubrics
-from storage.repos.summaries import APPROVED, DRAFT, Summaries
+from storage.repos.portfolio import Answers
+from storage.repos.rubric import RubricCard
+from storage.repos.summaries import APPROVED, DRAFT
 
 feature = Feature("summary.family")
 
@@ -114,15 +113,15 @@ async def load(ctx: Context, summary: Summary) -> Facts | None:
             or pupil.anonymised_at is not None):
         return None
     card = await load_card(ctx, trial)
-    teacher_id = await Summaries(ctx.session).class_teacher(pupil.class_id)
+    teacher_id = await ctx.summaries.class_teacher(pupil.class_id)
     teacher = await ctx.people.get(teacher_id) if teacher_id else None
     run = await ctx.runs.latest(pupil.id, AFTER_TRIAL.id, trial.id)
-    files = await Portfolio(ctx.session).artefacts(pupil.id, [trial.id])
+    files = await ctx.portfolio.artefacts(pupil.id, [trial.id])
     school = await ctx.schools.get(trial.school_id)
     return Facts(
         summary=summary, trial=trial, pupil=pupil, card=card,
         class_teacher=teacher or card.escort,
-        rubric=(await Rubrics(ctx.session).cards(trial.id)).get(pupil.id),
+        rubric=(await ctx.rubrics.cards(trial.id)).get(pupil.id),
         after=await ctx.runs.answers(run.id) if run else {},
         tier=await effective_tier(ctx, trial, pupil.id),
         school=school.name if school else "",
@@ -329,7 +328,7 @@ async def deliver(ctx: Context, f: Facts) -> list[Outbound]:
         message.dedup_key = f"{PURPOSE}:{f.trial.id}:{parent.id}:{f.pupil.id}"
         message.not_before = hold
         out.append(message)
-    await Summaries(ctx.session).mark_sent(f.summary, ctx.now)
+    await ctx.summaries.mark_sent(f.summary, ctx.now)
     return out
 
 
@@ -358,7 +357,7 @@ DRAFT_LEAD = _("A summary for parents is ready: {child}, «{trial}». Please rea
 async def ask_approval(ctx: Context, f: Facts) -> list[Outbound]:
     person = await approver(ctx, f)
     if person is None:  # nobody at the school to ask: it goes out as made
-        await Summaries(ctx.session).approve(f.summary, None, ctx.now)
+        await ctx.summaries.approve(f.summary, None, ctx.now)
         return await deliver(ctx, f)
     message = draft_message(ctx, f, person, DRAFT_LEAD)
     message.purpose = "summary.approve"
@@ -369,7 +368,7 @@ async def ask_approval(ctx: Context, f: Facts) -> list[Outbound]:
 @feature.due(PURPOSE)
 async def _due(ctx: Context) -> list[Outbound]:
     """New summaries (both parts in, or T + 3 d), and approved ones not sent yet."""
-    repo = Summaries(ctx.session)
+    repo = ctx.summaries
     out: list[Outbound] = []
     for trial_id, pupil_id in await repo.due(ctx.now, ctx.now - WINDOW, GRACE):
         trial = await ctx.trials.get(trial_id)
@@ -428,7 +427,7 @@ async def _approve(ctx: Context, p: ApproveSummary) -> list[Outbound]:
         raise Refusal(_("{child}: nothing was sent — the parents' consent for this trial no "
                         "longer stands, or the pupil was marked absent."),
                       child=f.pupil.full_name)
-    if not await Summaries(ctx.session).approve(f.summary, ctx.person.id, ctx.now):
+    if not await ctx.summaries.approve(f.summary, ctx.person.id, ctx.now):
         raise Refusal(ALREADY)  # approved by a tap before this one: nothing was written
     await _cancel_edit(ctx, f.summary)
     sent = await deliver(ctx, f)
@@ -457,7 +456,7 @@ async def _edit(ctx: Context, p: EditLine) -> list[Outbound]:
 
 
 async def _edited(ctx: Context, run: FlowRun) -> Facts | None:
-    summary = (await Summaries(ctx.session).of(run.trial_id, run.pupil_id)
+    summary = (await ctx.summaries.of(run.trial_id, run.pupil_id)
                if run.trial_id and run.pupil_id else None)
     f = await _approvable(ctx, summary.id) if summary else None
     return f if f is not None and f.summary.status == DRAFT else None
@@ -485,7 +484,7 @@ async def _line_written(ctx: Context, run: FlowRun,
     line = answers.get("line", {}).get("text")
     if f is None or not line or ctx.person is None:
         return [ctx.say(ALREADY)]
-    await Summaries(ctx.session).set_line(f.summary, str(line), ctx.person.id)
+    await ctx.summaries.set_line(f.summary, str(line), ctx.person.id)
     return [draft_message(ctx, f, ctx.person, _("Saved — {child}: the summary now reads as "
                                                   "below."))]
 
@@ -493,7 +492,7 @@ async def _line_written(ctx: Context, run: FlowRun,
 async def _drafts(ctx: Context) -> list[Button]:
     assert ctx.person is not None
     buttons = []
-    for summary in await Summaries(ctx.session).drafts_for(ctx.person.id):
+    for summary in await ctx.summaries.drafts_for(ctx.person.id):
         pupil = await ctx.people.get(summary.pupil_id)
         if pupil is not None:
             buttons.append(Button(ctx.tr.plain(_("📝 Summary to approve: {child}"),
@@ -540,7 +539,7 @@ async def _parent_menu(ctx: Context) -> list[Button]:
     assert ctx.person is not None
     children = {c.id: c for c in await ctx.people.children(ctx.person.id)}
     buttons = []
-    for summary in await Summaries(ctx.session).sent_for(children, ctx.now - MENU_WINDOW):
+    for summary in await ctx.summaries.sent_for(children, ctx.now - MENU_WINDOW):
         trial = await ctx.trials.get(summary.trial_id)
         if trial is None:
             continue
@@ -572,8 +571,8 @@ async def _choose(ctx: Context, p: ChooseNextStep) -> list[Outbound]:
     if value not in NEXT_STEPS:
         raise Refusal()
     assert ctx.person is not None
-    await Summaries(ctx.session).set_choice(f.summary, value)
-    await Audit(ctx.session).record(ctx.person.id, "summary.choice", f"summary:{f.summary.id}",
+    await ctx.summaries.set_choice(f.summary, value)
+    await ctx.audit.record(ctx.person.id, "summary.choice", f"summary:{f.summary.id}",
                                     ctx.now, choice=value)
     tr = ctx.tr
     out = [ctx.say(_("Thank you! Your choice is saved: {choice}. The school coordinator will "

@@ -11,6 +11,7 @@ from .enums import (
     PhotoTier,
     Role,
     RunStatus,
+    SummaryStatus,
     TrialStatus,
     most_restrictive,
 )
@@ -27,7 +28,8 @@ __all__ = [
     "DeletionRequest", "FlowRun",
     "Guardian", "Identity", "Invite", "Media", "MediaKind", "MentorStatus", "Outbox",
     "OutboxStatus", "Participant", "Participation", "Partner", "Person", "PersonRole",
-    "PhotoTier", "PortfolioEntry", "ProcessedInbound", "Role", "RunStatus", "School",
+    "PhotoTier", "PortfolioEntry", "ProcessedInbound", "Role", "RunStatus",
+    "SummaryStatus", "School",
     "SchoolClass", "Site", "Summary", "Trial", "TrialStatus", "UTCDateTime", "most_restrictive",
     "utcnow", "WhatsAppChat", "WhatsAppContent", "WhatsAppMessage",
 ]

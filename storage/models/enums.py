@@ -40,6 +40,14 @@ class Participation(StrEnum):
     DECLINE = "decline"
 
 
+class SummaryStatus(StrEnum):
+    """The parents' summary of a pupil's trial: written, approved by the class teacher, sent."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SENT = "sent"
+
+
 class Attendance(StrEnum):
     PRESENT = "present"
     ABSENT = "absent"

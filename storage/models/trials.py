@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
+from .enums import SummaryStatus
 
 
 class Trial(Base):
@@ -137,7 +138,7 @@ class Summary(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     trial_id: Mapped[int] = mapped_column(ForeignKey("trial.id", ondelete="CASCADE"), index=True)
     pupil_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft/approved/sent
+    status: Mapped[str] = mapped_column(String(16), default=SummaryStatus.DRAFT)
     # The personal line "what my child did", as generated or as edited by the teacher.
     personal_line: Mapped[str | None] = mapped_column(Text)
     edited_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))

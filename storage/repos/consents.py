@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Consent
+from storage.models import Attendance, Consent, Participant, Participation
 
 
 @dataclass(frozen=True)
@@ -132,3 +132,24 @@ class Consents:
             by_pupil.setdefault(row.pupil_id, []).append(row)
         return [Conflict(pupil_id, decisions) for pupil_id, decisions in by_pupil.items()
                 if any(differ(a, b) for a in decisions for b in decisions)]
+
+
+# --- the consent clause and "took part", for queries over Participant ---------------------
+
+
+def consent_agrees() -> ColumnElement[bool]:
+    """The newest decision of the consent ledger for the participant's trial and pupil is
+    "agree" (the same order as ``Consents.current``), for queries over ``Participant``."""
+    newest = (select(Consent.participation)
+              .where(Consent.trial_id == Participant.trial_id,
+                     Consent.pupil_id == Participant.pupil_id)
+              .order_by(Consent.created_at.desc(), Consent.id.desc()).limit(1)
+              .correlate(Participant).scalar_subquery())
+    return newest == Participation.AGREE
+
+
+def took_part() -> ColumnElement[bool]:
+    """The participant took part: the newest consent agrees and they were not marked absent
+    (unmarked counts as there) — the rule of handlers/participation.py, as SQL."""
+    return and_(consent_agrees(), or_(Participant.attendance.is_(None),
+                                      Participant.attendance != Attendance.ABSENT))

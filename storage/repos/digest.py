@@ -31,29 +31,21 @@ from storage.models import (
 
 from .consents import Consents
 from .due_work import chunks
-
-RUBRIC_FLOW = "mentor.rubric"
-REFLECTION_FLOWS = ("pupil.after", "pupil.trace")
+from .rubric import REFLECTION_FLOWS, Rubrics
 
 
 @dataclass
-class TrialFacts:
-    """One trial as the coordinator needs to see it."""
+class TrialProgress:
+    """One trial as the coordinator's digest needs to see it. Who took part and whether it
+    was meaningful for them are decided by ``handlers/participation.py`` from these sets."""
 
     trial: Trial
     pupils: dict[int, str] = field(default_factory=dict)  # participant id → name
     absent: set[int] = field(default_factory=set)
     consent: dict[int, str] = field(default_factory=dict)  # pupil → agree / decline
-    rated: set[int] = field(default_factory=set)  # mentor's rubric run completed
+    rated: set[int] = field(default_factory=set)  # the mentor's card rated (Rubrics.rated)
     reflected: set[int] = field(default_factory=set)  # after or trace questionnaire completed
     summaries_sent: set[int] = field(default_factory=set)
-
-    @property
-    def took_part(self) -> list[int]:
-        """Pupils with their parent's consent who were not marked absent (attendance not
-        marked counts as there): no pupil takes part without consent (trial-cycle.md)."""
-        return [p for p in self.pupils
-                if self.consent.get(p) == "agree" and p not in self.absent]
 
     @property
     def no_answer(self) -> list[int]:
@@ -66,12 +58,6 @@ class TrialFacts:
     @property
     def agreed(self) -> list[int]:
         return [p for p, answer in self.consent.items() if answer == "agree"]
-
-    def meaningful(self, pupil_id: int) -> bool:
-        """Goal, mini-task, the mentor's feedback and the pupil's reflection (trial-cycle.md,
-        "Meaningful" — the Gatsby Benchmark 6 test)."""
-        return (bool(self.trial.pupil_goal) and bool(self.trial.mini_task)
-                and pupil_id in self.rated and pupil_id in self.reflected)
 
 
 @dataclass(frozen=True)
@@ -130,8 +116,8 @@ class DigestRepo:
                                     Trial.coordinator_id.is_(None)))
         return list(await self.session.scalars(query.order_by(Trial.starts_at, Trial.id)))
 
-    async def facts(self, trials: Iterable[Trial]) -> dict[int, TrialFacts]:
-        result = {t.id: TrialFacts(t) for t in trials}
+    async def facts(self, trials: Iterable[Trial]) -> dict[int, TrialProgress]:
+        result = {t.id: TrialProgress(t) for t in trials}
         for ids in chunks(sorted(result)):
             rows = await self.session.execute(
                 select(Participant.trial_id, Participant.pupil_id, Participant.attendance,
@@ -146,16 +132,14 @@ class DigestRepo:
             for (trial_id, pupil_id), consent in consents.items():
                 if pupil_id in result[trial_id].pupils:
                     result[trial_id].consent[pupil_id] = consent.participation
+            for trial_id, pupil_id in await Rubrics(self.session).rated(ids):
+                result[trial_id].rated.add(pupil_id)
             runs = await self.session.execute(
-                select(FlowRun.trial_id, FlowRun.flow_id, FlowRun.person_id, FlowRun.pupil_id)
+                select(FlowRun.trial_id, FlowRun.person_id, FlowRun.pupil_id)
                 .where(FlowRun.trial_id.in_(ids), FlowRun.status == RunStatus.COMPLETED,
-                       FlowRun.flow_id.in_((RUBRIC_FLOW, *REFLECTION_FLOWS))))
-            for run_trial, flow_id, person_id, about in runs:
-                facts = result[run_trial or 0]
-                if flow_id == RUBRIC_FLOW and about is not None:
-                    facts.rated.add(about)
-                elif flow_id in REFLECTION_FLOWS:
-                    facts.reflected.add(about or person_id)
+                       FlowRun.flow_id.in_(REFLECTION_FLOWS)))
+            for run_trial, person_id, about in runs:
+                result[run_trial or 0].reflected.add(about or person_id)
             sent = await self.session.execute(
                 select(Summary.trial_id, Summary.pupil_id)
                 .where(Summary.trial_id.in_(ids), Summary.sent_at.is_not(None)))

@@ -32,7 +32,8 @@ from .consents import Consents
 from .rubric import CRITERION_IDS, RUBRIC_FLOW, is_rated
 
 Answers = dict[str, dict[str, Any]]
-REFLECTION_FLOWS = ("pupil.before", "pupil.after", "pupil.trace")
+# The pupil's questionnaires the journal reports (before, after, trace).
+QUESTIONNAIRE_FLOWS = ("pupil.before", "pupil.after", "pupil.trace")
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class Journal:
                                                   if p.class_id} |
                                     {t.class_id for t in trials if t.class_id})
         consents = await Consents(session).current_for_trials(ids)
-        reflections = await self._runs(ids, REFLECTION_FLOWS, by_person=True)
+        reflections = await self._runs(ids, QUESTIONNAIRE_FLOWS, by_person=True)
         # A card reopened for the optional feedback texts is rated all the same.
         rubric = await self._runs(ids, (RUBRIC_FLOW,), by_person=False,
                                   statuses=(RunStatus.COMPLETED, RunStatus.ACTIVE))

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Answer,
-    Attendance,
     FlowRun,
     Media,
     Participant,
@@ -23,9 +22,9 @@ from storage.models import (
     TrialStatus,
 )
 
+from .consents import took_part
 from .due_work import chunks
 from .rubric import RUBRIC_FLOW
-from .summaries import consent_agrees
 from .upsert import insert_ignore
 
 Answers = dict[str, dict[str, Any]]
@@ -60,9 +59,7 @@ class Portfolio:
             .join(Person, Person.id == Participant.pupil_id)
             .where(Trial.ends_at <= now, Trial.status != TrialStatus.CANCELLED,
                    Person.anonymised_at.is_(None),
-                   or_(Participant.attendance.is_(None),
-                       Participant.attendance != Attendance.ABSENT),
-                   ~has_entry, or_(reflected, rated), consent_agrees())
+                   took_part(), ~has_entry, or_(reflected, rated))
             .order_by(Participant.trial_id, Participant.id))
         if since is not None:
             query = query.where(Trial.ends_at >= since)

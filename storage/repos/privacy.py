@@ -1,5 +1,8 @@
 """What Synaq holds about a person (for ``/mydata``), deletion requests and the erasure they
-lead to, and the retention purge of old media, free text and message records."""
+lead to, and the retention purge of old media, free text and message records.
+
+Longer than most modules on purpose: what is held, what erasure removes and what the purge
+removes are read against each other table by table, and must not drift apart."""
 
 from __future__ import annotations
 

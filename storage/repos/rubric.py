@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Answer, FlowRun, RunStatus
 
 RUBRIC_FLOW = "mentor.rubric"
+# The pupil's reflections after a trial: either one counts for "meaningful".
+REFLECTION_FLOWS = ("pupil.after", "pupil.trace")
 CRITERION_IDS = ("understanding", "procedure", "accuracy", "communication", "safety")
 RATING_IDS = (*CRITERION_IDS, "result")
 FEEDBACK_IDS = ("comment", "plus", "delta", "next_step")
@@ -61,6 +63,24 @@ class Rubrics:
                                   FlowRun.status == RunStatus.ACTIVE).order_by(FlowRun.id)
         )
         return list(rows)
+
+    async def rated(self, trial_ids: list[int]) -> set[tuple[int, int]]:
+        """(trial, pupil) pairs whose newest card (completed, or reopened for the feedback
+        texts) has all six taps: what every report counts as the mentor's feedback."""
+        runs = list(await self.session.scalars(
+            select(FlowRun).where(
+                FlowRun.flow_id == RUBRIC_FLOW, FlowRun.trial_id.in_(trial_ids),
+                FlowRun.status.in_((RunStatus.COMPLETED, RunStatus.ACTIVE)),
+                FlowRun.pupil_id.is_not(None),
+            ).order_by(FlowRun.id)))
+        newest = {(run.trial_id or 0, run.pupil_id or 0): run for run in runs}
+        taps: dict[int, dict[str, dict[str, Any]]] = {run.id: {} for run in newest.values()}
+        if taps:
+            for a in await self.session.scalars(
+                    select(Answer).where(Answer.run_id.in_(list(taps)),
+                                         Answer.step_id.in_(RATING_IDS))):
+                taps[a.run_id][a.step_id] = a.value
+        return {pair for pair, run in newest.items() if is_rated(taps[run.id])}
 
     async def cards(self, trial_id: int) -> dict[int, RubricCard]:
         """pupil id → the rated card (the newest fully rated run per pupil)."""

@@ -5,28 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    Attendance,
     ClassTeacher,
-    Consent,
     FlowRun,
     Participant,
-    Participation,
     Person,
     RunStatus,
     Summary,
+    SummaryStatus,
     Trial,
     TrialStatus,
 )
 
+from .consents import took_part
 from .due_work import chunks
 from .upsert import insert_ignore
 
 AFTER_FLOW = "pupil.after"
-DRAFT, APPROVED, SENT = "draft", "approved", "sent"
+DRAFT, APPROVED, SENT = SummaryStatus.DRAFT, SummaryStatus.APPROVED, SummaryStatus.SENT
 
 
 class Summaries:
@@ -57,9 +56,7 @@ class Summaries:
             .join(Person, Person.id == Participant.pupil_id)
             .where(Trial.ends_at.between(since, now), Trial.status != TrialStatus.CANCELLED,
                    Person.anonymised_at.is_(None),
-                   or_(Participant.attendance.is_(None),
-                       Participant.attendance != Attendance.ABSENT),
-                   ~has_summary, consent_agrees(),
+                   took_part(), ~has_summary,
                    or_(Trial.ends_at <= now - grace,
                        and_(Trial.card_submitted_at.is_not(None), after_done)))
             .order_by(Participant.trial_id, Participant.id))
@@ -138,14 +135,3 @@ class Summaries:
                        Trial.ends_at >= since, Trial.status != TrialStatus.CANCELLED)
                 .order_by(Trial.ends_at.desc(), Summary.id.desc()))
         return found
-
-
-def consent_agrees() -> ColumnElement[bool]:
-    """The newest decision of the consent ledger for the participant's trial and pupil is
-    "agree" (the same order as ``Consents.current``), for queries over ``Participant``."""
-    newest = (select(Consent.participation)
-              .where(Consent.trial_id == Participant.trial_id,
-                     Consent.pupil_id == Participant.pupil_id)
-              .order_by(Consent.created_at.desc(), Consent.id.desc()).limit(1)
-              .correlate(Participant).scalar_subquery())
-    return newest == Participation.AGREE

@@ -31,7 +31,6 @@ from handlers.features import WIRING
 from handlers.mentor.buttons import ANYWAY, CannotCome, RateCard, RubricOverview, SubmitCard
 from handlers.parent.buttons import AnswerConsent
 from handlers.pupil.buttons import StartAfter, StartBefore, StartTrace
-from handlers.routing import CALLBACKS
 from storage.files import EXTENSIONS
 from storage.models import FlowRun, RunStatus, School, Trial
 
@@ -101,7 +100,7 @@ def event_strategy(scene: Scene) -> st.SearchStrategy[tuple[str, str, Any]]:
     ident = st.one_of(st.sampled_from(scene.ids), st.integers(-5, 2**63),
                       st.sampled_from(["", "x", "1e3", "٣", "0x10", " 1", "1;2"]))
     prefixed = st.builds(lambda p, a, b: ":".join(str(x) for x in (p, a, b)),
-                         st.sampled_from(sorted({*WIRING.buttons, *CALLBACKS})), ident, ident)
+                         st.sampled_from(sorted(WIRING.buttons)), ident, ident)
     raw = st.binary(max_size=64).map(lambda b: b.decode("utf-8", "replace"))
     # A real button: of the person's own latest message (the flow goes on), or of someone
     # else's (a button that is not theirs).
