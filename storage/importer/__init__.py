@@ -11,6 +11,7 @@ error while writing rolls back the caller's transaction.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,7 +37,7 @@ from .plan import (
     local_day,
 )
 from .problems import Problem
-from .sources import Table, read
+from .sources import Table, read_all
 from .values import Bad
 from .write import Counts, Writer
 
@@ -71,13 +72,10 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
     """
     repo = Imports(session)
     result = ImportResult()
-    tables: list[Table] = []
-    order: list[str] = []
-    for name, data in files:
-        found, trouble = read(name, data)
-        tables += found
-        result.problems += trouble
-        order.append(name)
+    order = [name for name, _data in files]
+    # Parsing is CPU work on bytes: a thread, so that a big file delays nobody else's answer,
+    # and before the first statement of this import.
+    tables, result.problems = await asyncio.to_thread(read_all, files)
     if not tables and not result.problems:
         result.problems.append(Problem(", ".join(order) or "-", None, None,
                                        _("There is nothing to import: the file is empty.")))
@@ -95,7 +93,9 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
     plan.problems = result.problems
     coordinator = actor if actor is not None and "coordinator" in actor.role_names else None
     default: Person | PersonRec | None
-    Checker(plan).check(tables)
+    # Matching thousands of rows is CPU work too, over rows already loaded: no statement is
+    # issued while it runs, so it goes to the thread as well.
+    await asyncio.to_thread(Checker(plan).check, tables)
     result.problems.sort(key=lambda p: (_file_index(p.source, order), p.row or 0))
     if result.errors:
         return result
