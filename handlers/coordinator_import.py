@@ -12,7 +12,7 @@ import html
 from pathlib import PurePath
 
 from locales import Safe, Translator, _
-from storage.importer import ImportResult, import_files
+from storage.importer import ImportResult, import_files, removal_lines
 from storage.importer.schema import BY_KEY, WRITE_ORDER
 
 from . import access
@@ -59,8 +59,9 @@ def summary_lines(result: ImportResult, tr: Translator) -> list[str]:
     return lines
 
 
-def report_lines(result: ImportResult, tr: Translator) -> list[str]:
-    """The whole answer as plain lines: the verdict, then problems or what changed."""
+def report_lines(result: ImportResult, tr: Translator, checked: bool = False) -> list[str]:
+    """The whole answer as plain lines: the verdict, then problems or what changed (or, when
+    only ``checked``, what would change: nothing was saved)."""
     errors, warnings = result.errors, [p for p in result.problems if p.warning]
     if errors:
         lines = [tr.plain(_("Nothing was imported. Problems found: {count}. Please fix them "
@@ -71,9 +72,14 @@ def report_lines(result: ImportResult, tr: Translator) -> list[str]:
     elif result.counts is not None and not result.counts.changed:
         lines = [tr.plain(_("Nothing changed: everything in the file is already in Synaq."))]
         lines += summary_lines(result, tr)
+    elif checked:
+        lines = [tr.plain(_("Checked: every row of every file is fine. Nothing was saved; "
+                            "importing the files would give:"))]
+        lines += summary_lines(result, tr)
     else:
         lines = [tr.plain(_("Imported. Everything in the file was checked and saved:"))]
         lines += summary_lines(result, tr)
+    lines += removal_lines(result, tr, checked)
     if warnings:
         lines.append(tr.plain(_("Notes:")))
         lines += ["• " + p.render(tr) for p in warnings[:SHOWN_PROBLEMS]]

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from locales import _
+from locales import Translator, _
 from storage.models import Person, School
 from storage.repos.audit import Audit
 from storage.repos.imports import Imports, Snapshot
@@ -41,12 +41,27 @@ from .sources import Table, read_all
 from .values import Bad
 from .write import Counts, Writer
 
-__all__ = ["Counts", "ImportResult", "Problem", "import_files"]
+__all__ = ["Counts", "ImportResult", "Problem", "Removal", "import_files", "removal_lines"]
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A link the file says to remove: found while checking, before anything is written."""
+
+    source: str
+    row: int
+    parent: str
+    pupil: str
+
+    def render(self, tr: Translator) -> str:
+        return tr.plain(_("{parent} — {pupil} (the link; {source}, row {row})"),
+                        parent=self.parent, pupil=self.pupil, source=self.source, row=self.row)
 
 
 @dataclass
 class ImportResult:
     problems: list[Problem] = field(default_factory=list)  # errors and warnings
+    removals: list[Removal] = field(default_factory=list)  # what the file says to remove
     counts: Counts | None = None  # None when nothing was written
     school_id: int | None = None
     # Trials whose time changed: (trial id, old start, old end).
@@ -96,6 +111,7 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
     # Matching thousands of rows is CPU work too, over rows already loaded: no statement is
     # issued while it runs, so it goes to the thread as well.
     await asyncio.to_thread(Checker(plan).check, tables)
+    result.removals = _removals(plan)
     result.problems.sort(key=lambda p: (_file_index(p.source, order), p.row or 0))
     if result.errors:
         return result
@@ -116,6 +132,40 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
                                     files=order, created=counts.created, updated=counts.updated,
                                     via="chat" if actor else "cli")
     return result
+
+
+def removal_lines(result: ImportResult, tr: Translator, checked: bool) -> list[str]:
+    """What the file removes, said apart from what it adds (or would, when only checked)."""
+    if not result.removals or result.errors:
+        return []
+    if checked or result.counts is None:
+        head = _("The file asks to remove these links ({count}); importing it would remove "
+                 "them:")
+    else:
+        head = _("Removed, as the file asks ({count}):")
+    return [tr.plain(head, count=len(result.removals)),
+            *("• " + r.render(tr) for r in result.removals)]
+
+
+def _removals(plan: Plan) -> list[Removal]:
+    """The links the file asks to remove; one that is not there is a note, not a removal."""
+    found = []
+    for person in plan.people:
+        for pupil in person.unlink:
+            seen = person.seen.get("parents")
+            assert seen is not None
+            source, row = seen
+            pupil_name = pupil.name + (f" ({pupil.school_class.name})"
+                                       if pupil.school_class is not None else "")
+            linked = person.existing is not None and pupil.existing is not None and \
+                (person.existing.id, pupil.existing.id) in plan.guardians
+            if linked:
+                found.append(Removal(source, row, person.name, pupil_name))
+            else:
+                plan.problems.append(Problem(source, row, None, _(
+                    "{pupil} is not linked to {parent} in Synaq: there is nothing to remove."),
+                    {"pupil": pupil_name, "parent": person.name}, warning=True))
+    return found
 
 
 def _file_index(source: str, order: list[str]) -> int:

@@ -120,10 +120,8 @@ class Imports:
         await self.session.flush()
         return True
 
-    async def set_children(self, parent_id: int, pupil_ids: set[int],
-                           existing: set[int]) -> bool:
-        """Make the parent's links exactly ``pupil_ids`` (the import lists all of them)."""
-        gone, new = existing - pupil_ids, pupil_ids - existing
+    async def change_children(self, parent_id: int, new: set[int], gone: set[int]) -> bool:
+        """Link the parent to the ``new`` pupils and unlink the ``gone`` ones."""
         if gone:
             await self.session.execute(delete(Guardian).where(
                 Guardian.parent_id == parent_id, Guardian.pupil_id.in_(gone)))
