@@ -33,6 +33,7 @@ from .briefing import TIER_LABELS, menu_button
 from .context import Context
 from .coordinator import coordinator, not_found, school_of, school_trial, span
 from .events import Button, Outbound
+from .overlaps import overlap_lines
 from .routing import callback, int_arg, payload
 from .trial_status import pending_people
 
@@ -359,9 +360,15 @@ async def _setup_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
     if run.step_id == "confirm":
         draft = await draft_of(ctx, run, school, answers)
         if draft is not None:
+            clashes = await overlap_lines(
+                ctx, draft.when.starts, draft.when.ends, school.timezone,
+                mentor_id=draft.mentor.id if draft.mentor else None,
+                class_id=draft.school_class.id if draft.school_class else None) \
+                if draft.when else []
             values["summary"] = Safe("\n".join(
                 [tr(_("<b>Please check the new trial:</b>")), *card_lines(tr, draft,
-                                                                           school.timezone)]))
+                                                                           school.timezone),
+                 *clashes]))
     return values
 
 

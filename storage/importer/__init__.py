@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from locales import Translator, _
-from storage.models import Person, School
+from storage.models import Person, School, TrialStatus
 from storage.repos.audit import Audit
 from storage.repos.imports import Imports, Snapshot
 
@@ -112,6 +112,7 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
     # issued while it runs, so it goes to the thread as well.
     await asyncio.to_thread(Checker(plan).check, tables)
     result.removals = _removals(plan)
+    result.problems += _overlaps(plan)
     result.problems.sort(key=lambda p: (_file_index(p.source, order), p.row or 0))
     if result.errors:
         return result
@@ -165,6 +166,48 @@ def _removals(plan: Plan) -> list[Removal]:
                 plan.problems.append(Problem(source, row, None, _(
                     "{pupil} is not linked to {parent} in Synaq: there is nothing to remove."),
                     {"pupil": pupil_name, "parent": person.name}, warning=True))
+    return found
+
+
+def _overlaps(plan: Plan) -> list[Problem]:
+    """A trial of the file at the same time as another (of the file or the school) with the
+    same mentor or class: a warning, as a person cannot be in two places."""
+    people = {p.existing.id: p for p in plan.people if p.existing is not None}
+    classes = {c.existing.id: c for c in plan.classes.values() if c.existing is not None}
+    spans = []
+    for rec in {id(t): t for t in [*plan.trials.values(), *plan.trials_by_id.values()]}.values():
+        trial = rec.existing
+        if trial is not None and trial.status == TrialStatus.CANCELLED:
+            continue
+        starts = rec.fields.get("starts_at") or (trial.starts_at if trial else None)
+        ends = rec.fields.get("ends_at") or (trial.ends_at if trial else None)
+        if starts is None or ends is None:
+            continue
+        # A row without a mentor (or class) keeps the stored one: so does the comparison.
+        mentor = rec.people.get("mentor") or (people.get(trial.mentor_id or 0) if trial
+                                              else None)
+        school_class = rec.school_class or (classes.get(trial.class_id or 0) if trial
+                                            else None)
+        spans.append((rec, starts, ends, mentor, school_class))
+    found = []
+    for rec, starts, ends, mentor, school_class in spans:
+        if not rec.in_file or rec.row is None or rec.source is None:
+            continue
+        for other, o_starts, o_ends, o_mentor, o_class in spans:
+            if other is rec or not (starts < o_ends and o_starts < ends):
+                continue
+            if other.in_file and (other.row or 0) > rec.row:
+                continue  # a pair of rows is reported once, on the later row
+            when = o_starts.astimezone(ZoneInfo(plan.timezone)).strftime("%d.%m.%Y %H:%M")
+            if mentor is not None and mentor is o_mentor:
+                found.append(Problem(rec.source, rec.row, None, _(
+                    "This trial overlaps “{title}” ({when}) and has the same mentor, {name}."),
+                    {"title": other.title, "when": when, "name": mentor.name}, warning=True))
+            elif school_class is not None and school_class is o_class:
+                found.append(Problem(rec.source, rec.row, None, _(
+                    "This trial overlaps “{title}” ({when}) and has the same class, {name}."),
+                    {"title": other.title, "when": when, "name": school_class.name},
+                    warning=True))
     return found
 
 
