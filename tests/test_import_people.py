@@ -13,6 +13,7 @@ from storage.importer import import_files, sources
 from storage.importer.schema import BY_KEY
 from storage.models import ClassTeacher, Guardian, Person, SchoolClass, Trial
 
+from .demo_school import COORDINATOR, PARENTS, PUPILS
 from .test_import import EXAMPLES, cli_env, csv_files, dump, edited, run, synaq, to_csv
 
 EN = translator("en")
@@ -222,3 +223,24 @@ async def test_import_check_says_what_was_checked_and_that_nothing_was_saved(db_
     code, out, _err = await synaq(env, "import", *map(str, sorted(EXAMPLES.glob("*.csv"))))
     assert out.startswith("Imported.")  # the check left nothing behind: all 21 are new again
     assert "pupils: 21 new" in out
+
+
+async def test_in_the_chat_a_removal_is_shown_first_and_done_when_the_file_comes_again(h, demo):
+    coordinator = await demo.join(COORDINATOR, lang="en")
+    parent, child = PARENTS[0], PUPILS[0]
+    phone = "+77059990001"
+    async with h.db() as session:
+        stored = await session.get(Person, demo.id(parent))
+        assert stored is not None
+        stored.phone = phone  # the school's lists know parents by phone
+    assert child in await children_of(h, parent)
+    asked = to_csv([["name", "phone", "remove_pupils"], [parent, phone, child]])
+
+    first = (await coordinator.sends_document(asked, "parents.csv", "text/csv"))[-1].text
+    assert first.startswith("Nothing was saved yet: the file asks to remove these links (1).")
+    assert f"• {parent} — {child} (8А) (the link; parents.csv, row 2)" in first
+    assert child in await children_of(h, parent)
+
+    again = (await coordinator.sends_document(asked, "parents.csv", "text/csv"))[-1].text
+    assert "Removed, as the file asks (1):" in again
+    assert child not in await children_of(h, parent)

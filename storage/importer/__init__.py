@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +41,11 @@ from .sources import Table, read_all
 from .values import Bad
 from .write import Counts, Writer
 
-__all__ = ["Counts", "ImportResult", "Problem", "Removal", "import_files", "removal_lines"]
+# How long a coordinator in the chat has to confirm a file's removals by sending it again.
+CONFIRM_WITHIN = timedelta(minutes=15)
+
+__all__ = ["Counts", "ImportResult", "Problem", "CONFIRM_WITHIN", "Removal", "import_files",
+           "removal_lines"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Removal:
 class ImportResult:
     problems: list[Problem] = field(default_factory=list)  # errors and warnings
     removals: list[Removal] = field(default_factory=list)  # what the file says to remove
+    held: bool = False  # nothing written: the removals are to be confirmed first
     counts: Counts | None = None  # None when nothing was written
     school_id: int | None = None
     # Trials whose time changed: (trial id, old start, old end).
@@ -78,12 +83,15 @@ class ImportResult:
 
 async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
                        now: datetime, school_id: int | None = None,
-                       actor: Person | None = None) -> ImportResult:
+                       actor: Person | None = None,
+                       removals_confirmed: bool = True) -> ImportResult:
     """Check ``files`` (name, bytes) against the school's data; write them if all is well.
 
     The school is ``school_id`` (the coordinator's own school in the chat, ``--school`` on
     the command line), else the one a "school" sheet names (created if new), else the only
-    school in the database.
+    school in the database. With ``removals_confirmed`` False, a file that asks to remove
+    links is only checked (``held``): the report says what it would remove, nothing is
+    written.
     """
     repo = Imports(session)
     result = ImportResult()
@@ -118,6 +126,9 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
         return result
     if school is None and not school_fields.get("name"):
         return result
+    if result.removals and not removals_confirmed:
+        result.held = True
+        return result
 
     default = coordinator
     if default is None:  # a school with one coordinator: theirs are the trials
@@ -139,12 +150,17 @@ def removal_lines(result: ImportResult, tr: Translator, checked: bool) -> list[s
     """What the file removes, said apart from what it adds (or would, when only checked)."""
     if not result.removals or result.errors:
         return []
-    if checked or result.counts is None:
+    if result.held:
+        head = _("Nothing was saved yet: the file asks to remove these links ({count}). To "
+                 "import it and remove them, send the same file again within {minutes} "
+                 "minutes.")
+    elif checked or result.counts is None:
         head = _("The file asks to remove these links ({count}); importing it would remove "
                  "them:")
     else:
         head = _("Removed, as the file asks ({count}):")
-    return [tr.plain(head, count=len(result.removals)),
+    minutes = int(CONFIRM_WITHIN.total_seconds() // 60)
+    return [tr.plain(head, count=len(result.removals), minutes=minutes),
             *("• " + r.render(tr) for r in result.removals)]
 
 

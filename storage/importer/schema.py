@@ -19,6 +19,7 @@ class Column:
     key: str
     aliases: tuple[str, ...] = ()
     required: bool = False
+    or_column: str | None = None  # a column that, present, makes this one not required
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ ENTITIES: tuple[Entity, ...] = (
         C("phone", PHONE.aliases, True),
         LOCALE,
         C("pupils", ("children", "балалар", "балалары", "оқушылар", "оқушы", "дети",
-                     "ученики", "ребенок"), True),
+                     "ученики", "ребенок"), True, or_column="remove_pupils"),
         # Explicit: the links to take off (an import never removes what it does not mention).
         C("remove_pupils", ("unlink", "ажырату", "ажыратылатын_балалар", "балаларды_ажырату",
                             "отвязать", "отвязать_детей")),

@@ -278,8 +278,9 @@ def _table(source: str, title: str, grid: list[tuple[int, list[Any]]]) \
         else:
             keys[index] = key
             written[key] = header_text
-    for key in entity.required:
-        if key not in written:
+    for column in entity.columns:
+        key = column.key
+        if column.required and key not in written and column.or_column not in written:
             problems.append(Problem(source, header_row, key, _(
                 "This column is missing; the sheet needs it.")))
     table = Table(entity, source, header_row, written)

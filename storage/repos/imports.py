@@ -4,12 +4,14 @@ the inserts and updates of one import (made in the caller's transaction: all or 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AuditLog,
     ClassTeacher,
     Guardian,
     Participant,
@@ -119,6 +121,13 @@ class Imports:
             link.teacher_id = teacher_id
         await self.session.flush()
         return True
+
+    async def previewed(self, person_id: int, subject: str, since: datetime) -> bool:
+        """Whether the person was shown this file's removals (``subject``) since ``since``."""
+        found = await self.session.scalar(select(AuditLog.id).where(
+            AuditLog.actor_id == person_id, AuditLog.action == "import.preview",
+            AuditLog.subject == subject, AuditLog.at >= since).limit(1))
+        return found is not None
 
     async def change_children(self, parent_id: int, new: set[int], gone: set[int]) -> bool:
         """Link the parent to the ``new`` pupils and unlink the ``gone`` ones."""
