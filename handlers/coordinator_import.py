@@ -8,15 +8,12 @@ the school's coordinator can import lists — and nothing is read.
 
 from __future__ import annotations
 
-import hashlib
 import html
 from pathlib import PurePath
 
 from locales import Safe, Translator, _
-from storage.importer import CONFIRM_WITHIN, ImportResult, import_files, removal_lines
+from storage.importer import ImportResult, import_files, removal_lines
 from storage.importer.schema import BY_KEY, WRITE_ORDER
-from storage.repos.audit import Audit
-from storage.repos.imports import Imports
 
 from . import access
 from .access import Action
@@ -108,14 +105,9 @@ async def _spreadsheet(ctx: Context, item: IncomingMedia) -> list[Outbound] | No
     except MediaTooLarge as exc:
         return [ctx.say(_("This file is {size} MB; I can read files up to {limit} MB."),
                         size=round(exc.size / 2**20, 1), limit=limit // 2**20)]
-    # Removals happen only once the coordinator has seen them: the same file sent again.
-    subject = "sha256:" + hashlib.sha256(data).hexdigest()
-    seen = await Imports(ctx.session).previewed(person.id, subject, ctx.now - CONFIRM_WITHIN)
     result = await import_files(ctx.session, [(_name(item), data)], now=ctx.now,
                                 school_id=person.school_id, actor=person,
-                                removals_confirmed=seen)
-    if result.held:
-        await Audit(ctx.session).record(person.id, "import.preview", subject, ctx.now)
+                                confirm_removals=True)
     lines = [html.escape(line, quote=False) for line in report_lines(result, ctx.tr)]
     notices = [n for trial_id, start, end in result.moved
                for n in await moved_by_import(ctx, trial_id, (start, end))]

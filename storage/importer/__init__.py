@@ -12,6 +12,7 @@ error while writing rolls back the caller's transaction.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -84,14 +85,15 @@ class ImportResult:
 async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
                        now: datetime, school_id: int | None = None,
                        actor: Person | None = None,
-                       removals_confirmed: bool = True) -> ImportResult:
+                       confirm_removals: bool = False) -> ImportResult:
     """Check ``files`` (name, bytes) against the school's data; write them if all is well.
 
     The school is ``school_id`` (the coordinator's own school in the chat, ``--school`` on
     the command line), else the one a "school" sheet names (created if new), else the only
-    school in the database. With ``removals_confirmed`` False, a file that asks to remove
-    links is only checked (``held``): the report says what it would remove, nothing is
-    written.
+    school in the database. With ``confirm_removals`` (the chat), a file that asks to remove
+    links is only checked the first time (``held``: the report says what it would remove,
+    nothing is written) and imported when the same files come again from the same person
+    within :data:`CONFIRM_WITHIN`.
     """
     repo = Imports(session)
     result = ImportResult()
@@ -126,9 +128,15 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
         return result
     if school is None and not school_fields.get("name"):
         return result
-    if result.removals and not removals_confirmed:
-        result.held = True
-        return result
+    if result.removals and confirm_removals:
+        digest = hashlib.sha256()
+        for _name, data in files:
+            digest.update(data)
+        subject, actor_id = "sha256:" + digest.hexdigest(), actor.id if actor else None
+        if not await repo.previewed(actor_id, subject, now - CONFIRM_WITHIN):
+            await Audit(session).record(actor_id, "import.preview", subject, now)
+            result.held = True
+            return result
 
     default = coordinator
     if default is None:  # a school with one coordinator: theirs are the trials

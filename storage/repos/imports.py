@@ -122,7 +122,7 @@ class Imports:
         await self.session.flush()
         return True
 
-    async def previewed(self, person_id: int, subject: str, since: datetime) -> bool:
+    async def previewed(self, person_id: int | None, subject: str, since: datetime) -> bool:
         """Whether the person was shown this file's removals (``subject``) since ``since``."""
         found = await self.session.scalar(select(AuditLog.id).where(
             AuditLog.actor_id == person_id, AuditLog.action == "import.preview",
