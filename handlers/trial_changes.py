@@ -33,6 +33,7 @@ from .context import Context
 from .coordinator import not_found, reply, school_of, school_trial, span
 from .events import Button, Outbound
 from .mentor import confirmation
+from .overlaps import overlap_lines
 from .parent import consent_buttons, decision_text
 from .reminders import MOVED, outdated, parse_key
 from .routing import callback, int_arg, payload
@@ -160,7 +161,9 @@ async def _moved(ctx: Context, run: FlowRun, answers: dict[str, Any]) -> list[Ou
              tr(_("Told: {told} people (the pupils, their parents, the mentor and the "
                   "escort); {unreachable} have not joined Synaq and were not told."),
                 told=told, unreachable=unreachable),
-             tr(_("The mentor is asked to confirm again; the reminders follow the new time."))]
+             tr(_("The mentor is asked to confirm again; the reminders follow the new time.")),
+             *await overlap_lines(ctx, trial.starts_at, trial.ends_at, tz, except_id=trial.id,
+                                  mentor_id=trial.mentor_id, class_id=trial.class_id)]
     return [reply(ctx, lines, [_status_button(ctx, trial), [menu_button(tr)]]), *notices]
 
 

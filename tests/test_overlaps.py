@@ -9,6 +9,8 @@ from handlers.coordinator_import import report_lines
 from locales import translator
 
 from .demo_school import COORDINATOR, MENTOR
+from .test_coordinator_changes import open_status
+from .test_coordinator_setup import create_in_chat
 from .test_import import EXAMPLES, csv_files, edited, run
 
 EN = translator("en")
@@ -97,3 +99,17 @@ async def test_the_set_up_card_says_nothing_when_nothing_overlaps(h, demo):
     card = await set_up_card(demo, f"{start:%d.%m.%Y} {start.hour + 2:02d}:00-"
                                    f"{start.hour + 3:02d}:00")
     assert "⚠️" not in card and "Please check the new trial" in card
+
+
+async def test_moving_a_trial_onto_another_of_its_mentor_is_warned(h, demo):
+    demo_trial = await demo.trial()
+    start = demo_trial.starts_at.astimezone(ZoneInfo("Asia/Almaty"))
+    coordinator = await demo.join(COORDINATOR, lang="en")
+    await create_in_chat(coordinator, when=f"{start:%d.%m.%Y} {start.hour + 4:02d}:00-"
+                                           f"{start.hour + 5:02d}:00")
+    await open_status(coordinator)
+    await coordinator.taps("Move")
+    await coordinator.says(f"{start:%d.%m.%Y} {start.hour + 1:02d}:00-{start.hour + 2:02d}:00")
+    done = (await coordinator.taps("Move it"))[0].text
+    assert "📅 Moved" in done
+    assert f"⚠️ The mentor has another trial at the same time: “{demo_trial.title}”" in done
