@@ -70,6 +70,19 @@ async def test_kazakh_letters_excel_already_turned_into_question_marks_are_probl
     assert await dump(h) == before
 
 
+async def test_a_utf8_file_with_a_broken_byte_is_refused_not_read_as_garbage(h):
+    await run(h, csv_files(EXAMPLES))
+    before = await dump(h)
+    data = pupils_csv([["Қанат Нұрланов", "8А", "kk"], ["Әлия Ғабитқызы", "8А", "kk"]],
+                      "utf-8")
+    broken = data.replace("Ғ".encode(), b"\xd2")  # half a letter, as a cut-off copy leaves
+    result = await run(h, [("pupils.csv", broken)])
+    assert [p.render(EN) for p in result.errors] == [
+        "pupils.csv: I could not read the text of this file. In Excel choose “Save as” → "
+        "“CSV UTF-8”, or send the XLSX workbook itself."]
+    assert await dump(h) == before
+
+
 async def test_a_question_mark_in_a_unicode_file_is_only_text(h):
     await run(h, csv_files(EXAMPLES))
     rows = [["ФИО", "Класс"], ["Кто?Я", "8А"]]
@@ -207,4 +220,6 @@ async def test_reading_a_big_file_does_not_stall_everyone_else(h):
         return (b - a) - collecting
 
     worst = max(stalled(a, b) for a, b in zip(ticks, ticks[1:], strict=False))
-    assert worst < 0.15, (worst, took)
+    # Read and checked on the loop, the longest stall was 40 % of the import (0.44 s of about
+    # 1.1 s on an idle machine); off it, a few milliseconds, plus whatever a busy machine adds.
+    assert worst < max(0.15, took / 5), (worst, took)

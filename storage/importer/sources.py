@@ -121,6 +121,9 @@ def decode(data: bytes) -> tuple[str, str | None] | None:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
         pass
+    damaged = data.decode("utf-8", errors="replace")
+    if damaged.count("\ufffd") * 20 < sum(1 for c in damaged if c > "\x7f"):
+        return None  # UTF-8 with a few broken bytes: read in a code page, it would be garbage
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=LEGACY_ENCODINGS).best()
