@@ -107,10 +107,8 @@ async def run_import(runtime: Any, args: argparse.Namespace) -> int:
         else:
             await transaction.commit()
     tr = translator(args.lang)
-    for line in report_lines(result, tr):
+    for line in report_lines(result, tr, checked=args.check):
         print(line)
-    if args.check and result.ok:
-        print("(--check: nothing was written)")
     return 0 if result.ok else 1
 
 

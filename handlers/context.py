@@ -28,6 +28,7 @@ from storage.repos.journal import Journal
 from storage.repos.media import MediaRepo
 from storage.repos.messaging import OutboxRepo
 from storage.repos.outbox_report import OutboxReport
+from storage.repos.overlaps import Overlaps
 from storage.repos.people import People
 from storage.repos.portfolio import Portfolio
 from storage.repos.privacy import PrivacyRepo
@@ -154,6 +155,10 @@ class Context:
     @cached_property
     def media(self) -> MediaRepo:
         return MediaRepo(self.session)
+
+    @cached_property
+    def overlaps(self) -> Overlaps:
+        return Overlaps(self.session)
 
     @cached_property
     def access_facts(self) -> AccessRepo:

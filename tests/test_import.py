@@ -283,12 +283,6 @@ async def test_a_teacher_who_is_also_a_parent_is_one_person_with_both_roles(h):
         assert len(people) == 1 and people[0].role_names == {"teacher", "parent"}
 
 
-async def test_a_csv_that_is_not_utf8_is_refused_kindly(h):
-    data = "name;grade\n7Б;7\n".encode("cp1251").replace(b"name", "название".encode("cp1251"))
-    result = await run(h, [("classes.csv", data)])
-    assert not result.ok and "CSV UTF-8" in result.errors[0].render(translator("en"))
-
-
 async def test_a_sheet_with_a_plain_name_is_known_by_its_header(h):
     await run(h, csv_files(EXAMPLES))
     rows = [["ФИО", "Класс", "Язык"], ["Айдана Бекова", "8A", "ru"]]  # Latin A in 8A

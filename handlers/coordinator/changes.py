@@ -30,6 +30,7 @@ from handlers.coordinator.buttons import (
     MoveTrial,
     ShowTrial,
 )
+from handlers.coordinator.overlaps import overlap_lines
 from handlers.coordinator.setup import example_when, mentors_of_site, stored_when
 from handlers.coordinator.trials import managed_trial, reply, school_of, school_trial, span
 from handlers.events import Button, Outbound
@@ -160,7 +161,9 @@ async def _moved(ctx: Context, run: FlowRun, answers: dict[str, Any]) -> list[Ou
              tr(_("Told: {told} people (the pupils, their parents, the mentor and the "
                   "escort); {unreachable} have not joined Synaq and were not told."),
                 told=told, unreachable=unreachable),
-             tr(_("The mentor is asked to confirm again; the reminders follow the new time."))]
+             tr(_("The mentor is asked to confirm again; the reminders follow the new time.")),
+             *await overlap_lines(ctx, trial.starts_at, trial.ends_at, tz, except_id=trial.id,
+                                  mentor_id=trial.mentor_id, class_id=trial.class_id)]
     return [reply(ctx, lines, [_status_button(ctx, trial), [menu_button(tr)]]), *notices]
 
 

@@ -20,7 +20,7 @@ from handlers.feature import Feature
 from handlers.media import MediaTooLarge
 from handlers.refusal import Refusal
 from locales import Safe, Translator, _
-from storage.importer import ImportResult, import_files
+from storage.importer import ImportResult, import_files, removal_lines
 from storage.importer.schema import BY_KEY, WRITE_ORDER
 
 feature = Feature("coordinator.file_import")
@@ -61,8 +61,9 @@ def summary_lines(result: ImportResult, tr: Translator) -> list[str]:
     return lines
 
 
-def report_lines(result: ImportResult, tr: Translator) -> list[str]:
-    """The whole answer as plain lines: the verdict, then problems or what changed."""
+def report_lines(result: ImportResult, tr: Translator, checked: bool = False) -> list[str]:
+    """The whole answer as plain lines: the verdict, then problems or what changed (or, when
+    only ``checked``, what would change: nothing was saved)."""
     errors, warnings = result.errors, [p for p in result.problems if p.warning]
     if errors:
         lines = [tr.plain(_("Nothing was imported. Problems found: {count}. Please fix them "
@@ -73,9 +74,16 @@ def report_lines(result: ImportResult, tr: Translator) -> list[str]:
     elif result.counts is not None and not result.counts.changed:
         lines = [tr.plain(_("Nothing changed: everything in the file is already in Synaq."))]
         lines += summary_lines(result, tr)
+    elif result.held:
+        lines = []  # what it would remove, below
+    elif checked:
+        lines = [tr.plain(_("Checked: every row of every file is fine. Nothing was saved; "
+                            "importing the files would give:"))]
+        lines += summary_lines(result, tr)
     else:
         lines = [tr.plain(_("Imported. Everything in the file was checked and saved:"))]
         lines += summary_lines(result, tr)
+    lines += removal_lines(result, tr, checked)
     if warnings:
         lines.append(tr.plain(_("Notes:")))
         lines += ["• " + p.render(tr) for p in warnings[:SHOWN_PROBLEMS]]
@@ -100,7 +108,8 @@ async def _spreadsheet(ctx: Context, item: IncomingMedia) -> list[Outbound] | No
         raise Refusal(_("This file is {size} MB; I can read files up to {limit} MB."),
                       size=round(exc.size / 2**20, 1), limit=limit // 2**20) from exc
     result = await import_files(ctx.session, [(_name(item), data)], now=ctx.now,
-                                school_id=person.school_id, actor=person)
+                                school_id=person.school_id, actor=person,
+                                confirm_removals=True)
     lines = [html.escape(line, quote=False) for line in report_lines(result, ctx.tr)]
     notices = [n for trial_id, start, end in result.moved
                for n in await moved_by_import(ctx, trial_id, (start, end))]

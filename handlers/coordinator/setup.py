@@ -26,6 +26,7 @@ from handlers import conversation
 from handlers.briefing import TIER_LABELS
 from handlers.context import Context
 from handlers.coordinator.buttons import DuplicateTrial, NewTrial, ShowTrial, TrialInvites
+from handlers.coordinator.overlaps import overlap_lines
 from handlers.coordinator.status import pending_people
 from handlers.coordinator.trials import (
     NO_CLASSES,
@@ -367,9 +368,15 @@ async def _setup_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
     if run.step_id == "confirm":
         draft = await draft_of(ctx, run, school, answers)
         if draft is not None:
+            clashes = await overlap_lines(
+                ctx, draft.when.starts, draft.when.ends, school.timezone,
+                mentor_id=draft.mentor.id if draft.mentor else None,
+                class_id=draft.school_class.id if draft.school_class else None) \
+                if draft.when else []
             values["summary"] = Safe("\n".join(
                 [tr(_("<b>Please check the new trial:</b>")), *card_lines(tr, draft,
-                                                                           school.timezone)]))
+                                                                           school.timezone),
+                 *clashes]))
     return values
 
 

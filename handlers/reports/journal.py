@@ -15,7 +15,6 @@ per-trial report as PDF (handlers/documents.py).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from dataclasses import astuple, dataclass, fields
@@ -24,6 +23,7 @@ from datetime import datetime
 from locales import Translator, _
 from storage.models import Media, PhotoTier, most_restrictive
 from storage.repos.journal import TrialFacts
+from storage.sheets import csv_writer, safe_workbook
 
 FORMATS = {"in_person": _("in person"), "online": _("online"), "hybrid": _("hybrid")}
 LENGTHS = {"mini": _("mini-trial (about 15 minutes)"),
@@ -211,7 +211,7 @@ def entry(facts: TrialFacts, now: datetime, tr: Translator) -> JournalEntry:
 
 def journal_csv(entries: list[JournalEntry], tr: Translator) -> bytes:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer)
     writer.writerow(headers(tr))
     for item in entries:
         writer.writerow(astuple(item))
@@ -239,7 +239,7 @@ def journal_xlsx(entries: list[JournalEntry], tr: Translator) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "B2"
     buffer = io.BytesIO()
-    book.save(buffer)
+    safe_workbook(book).save(buffer)
     return buffer.getvalue()
 
 

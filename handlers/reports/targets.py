@@ -21,7 +21,6 @@ recorded in Synaq and are not reported.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -50,6 +49,7 @@ from locales import Translator, _
 from storage.importer.plan import band
 from storage.models import MentorStatus, Person, SchoolClass
 from storage.repos.journal import Journal, TrialFacts
+from storage.sheets import csv_writer, safe_workbook
 
 feature = Feature("reports.targets")
 
@@ -249,7 +249,7 @@ def targets_xlsx(result: Targets, tr: Translator) -> bytes:
             sheet.column_dimensions[sheet.cell(1, column).column_letter].width = \
                 30 if column == 1 else 16
     buffer = io.BytesIO()
-    book.save(buffer)
+    safe_workbook(book).save(buffer)
     return buffer.getvalue()
 
 
@@ -404,7 +404,7 @@ def _group_label(cell: Cell, tr: Translator) -> str:
 def regional_csv(cells: list[Cell], tr: Translator) -> bytes:
     """No names, no contacts, no ids: groups and counts only; hidden groups are empty."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer)
     writer.writerow([tr.plain(h) for h in (
         _("Dimension"), _("Group"), _("Trials"), _("Pupils reached"),
         _("Pupil participations"), _("Meaningful, %"), _("Note"))])
@@ -511,7 +511,7 @@ def districts_csv(rows: list[District], tr: Translator) -> bytes:
     """Counts, shares and sector names only. A district's shares need at least MIN_CELL
     trials: fewer would describe one or two mentors."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(buffer)
     writer.writerow([tr.plain(h) for h in (
         _("District"), _("Schools"), _("Sectors with a partner"),
         _("The region's sectors with no partner here"), _("Trials ended"),

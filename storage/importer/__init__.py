@@ -11,14 +11,16 @@ error while writing rolls back the caller's transaction.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from locales import _
-from storage.models import Person, School
+from locales import Translator, _
+from storage.models import Person, School, TrialStatus
 from storage.repos.audit import Audit
 from storage.repos.imports import Imports, Snapshot
 
@@ -36,16 +38,36 @@ from .plan import (
     local_day,
 )
 from .problems import Problem
-from .sources import Table, read
+from .sources import Table, read_all
 from .values import Bad
 from .write import Counts, Writer
 
-__all__ = ["Counts", "ImportResult", "Problem", "import_files"]
+# How long a coordinator in the chat has to confirm a file's removals by sending it again.
+CONFIRM_WITHIN = timedelta(minutes=15)
+
+__all__ = ["Counts", "ImportResult", "Problem", "CONFIRM_WITHIN", "Removal", "import_files",
+           "removal_lines"]
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A link the file says to remove: found while checking, before anything is written."""
+
+    source: str
+    row: int
+    parent: str
+    pupil: str
+
+    def render(self, tr: Translator) -> str:
+        return tr.plain(_("{parent} — {pupil} (the link; {source}, row {row})"),
+                        parent=self.parent, pupil=self.pupil, source=self.source, row=self.row)
 
 
 @dataclass
 class ImportResult:
     problems: list[Problem] = field(default_factory=list)  # errors and warnings
+    removals: list[Removal] = field(default_factory=list)  # what the file says to remove
+    held: bool = False  # nothing written: the removals are to be confirmed first
     counts: Counts | None = None  # None when nothing was written
     school_id: int | None = None
     # Trials whose time changed: (trial id, old start, old end).
@@ -62,22 +84,23 @@ class ImportResult:
 
 async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
                        now: datetime, school_id: int | None = None,
-                       actor: Person | None = None) -> ImportResult:
+                       actor: Person | None = None,
+                       confirm_removals: bool = False) -> ImportResult:
     """Check ``files`` (name, bytes) against the school's data; write them if all is well.
 
     The school is ``school_id`` (the coordinator's own school in the chat, ``--school`` on
     the command line), else the one a "school" sheet names (created if new), else the only
-    school in the database.
+    school in the database. With ``confirm_removals`` (the chat), a file that asks to remove
+    links is only checked the first time (``held``: the report says what it would remove,
+    nothing is written) and imported when the same files come again from the same person
+    within :data:`CONFIRM_WITHIN`.
     """
     repo = Imports(session)
     result = ImportResult()
-    tables: list[Table] = []
-    order: list[str] = []
-    for name, data in files:
-        found, trouble = read(name, data)
-        tables += found
-        result.problems += trouble
-        order.append(name)
+    order = [name for name, _data in files]
+    # Parsing is CPU work on bytes: a thread, so that a big file delays nobody else's answer,
+    # and before the first statement of this import.
+    tables, result.problems = await asyncio.to_thread(read_all, files)
     if not tables and not result.problems:
         result.problems.append(Problem(", ".join(order) or "-", None, None,
                                        _("There is nothing to import: the file is empty.")))
@@ -95,12 +118,25 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
     plan.problems = result.problems
     coordinator = actor if actor is not None and "coordinator" in actor.role_names else None
     default: Person | PersonRec | None
-    Checker(plan).check(tables)
+    # Matching thousands of rows is CPU work too, over rows already loaded: no statement is
+    # issued while it runs, so it goes to the thread as well.
+    await asyncio.to_thread(Checker(plan).check, tables)
+    result.removals = _removals(plan)
+    result.problems += _overlaps(plan)
     result.problems.sort(key=lambda p: (_file_index(p.source, order), p.row or 0))
     if result.errors:
         return result
     if school is None and not school_fields.get("name"):
         return result
+    if result.removals and confirm_removals:
+        digest = hashlib.sha256()
+        for _name, data in files:
+            digest.update(data)
+        subject, actor_id = "sha256:" + digest.hexdigest(), actor.id if actor else None
+        if not await repo.previewed(actor_id, subject, now - CONFIRM_WITHIN):
+            await Audit(session).record(actor_id, "import.preview", subject, now)
+            result.held = True
+            return result
 
     default = coordinator
     if default is None:  # a school with one coordinator: theirs are the trials
@@ -116,6 +152,87 @@ async def import_files(session: AsyncSession, files: list[tuple[str, bytes]], *,
                                     files=order, created=counts.created, updated=counts.updated,
                                     via="chat" if actor else "cli")
     return result
+
+
+def removal_lines(result: ImportResult, tr: Translator, checked: bool) -> list[str]:
+    """What the file removes, said apart from what it adds (or would, when only checked)."""
+    if not result.removals or result.errors:
+        return []
+    if result.held:
+        head = _("Nothing was saved yet: the file asks to remove these links ({count}). To "
+                 "import it and remove them, send the same file again within {minutes} "
+                 "minutes.")
+    elif checked or result.counts is None:
+        head = _("The file asks to remove these links ({count}); importing it would remove "
+                 "them:")
+    else:
+        head = _("Removed, as the file asks ({count}):")
+    minutes = int(CONFIRM_WITHIN.total_seconds() // 60)
+    return [tr.plain(head, count=len(result.removals), minutes=minutes),
+            *("• " + r.render(tr) for r in result.removals)]
+
+
+def _removals(plan: Plan) -> list[Removal]:
+    """The links the file asks to remove; one that is not there is a note, not a removal."""
+    found = []
+    for person in plan.people:
+        for pupil in person.unlink:
+            seen = person.seen.get("parents")
+            assert seen is not None
+            source, row = seen
+            pupil_name = pupil.name + (f" ({pupil.school_class.name})"
+                                       if pupil.school_class is not None else "")
+            linked = person.existing is not None and pupil.existing is not None and \
+                (person.existing.id, pupil.existing.id) in plan.guardians
+            if linked:
+                found.append(Removal(source, row, person.name, pupil_name))
+            else:
+                plan.problems.append(Problem(source, row, None, _(
+                    "{pupil} is not linked to {parent} in Synaq: there is nothing to remove."),
+                    {"pupil": pupil_name, "parent": person.name}, warning=True))
+    return found
+
+
+def _overlaps(plan: Plan) -> list[Problem]:
+    """A trial of the file at the same time as another (of the file or the school) with the
+    same mentor or class: a warning, as a person cannot be in two places."""
+    people = {p.existing.id: p for p in plan.people if p.existing is not None}
+    classes = {c.existing.id: c for c in plan.classes.values() if c.existing is not None}
+    spans = []
+    for rec in {id(t): t for t in [*plan.trials.values(), *plan.trials_by_id.values()]}.values():
+        trial = rec.existing
+        if trial is not None and trial.status == TrialStatus.CANCELLED:
+            continue
+        starts = rec.fields.get("starts_at") or (trial.starts_at if trial else None)
+        ends = rec.fields.get("ends_at") or (trial.ends_at if trial else None)
+        if starts is None or ends is None:
+            continue
+        # A row without a mentor (or class) keeps the stored one: so does the comparison.
+        mentor = rec.people.get("mentor") or (people.get(trial.mentor_id or 0) if trial
+                                              else None)
+        school_class = rec.school_class or (classes.get(trial.class_id or 0) if trial
+                                            else None)
+        spans.append((rec, starts, ends, mentor, school_class))
+    found = []
+    for rec, starts, ends, mentor, school_class in spans:
+        if not rec.in_file or rec.row is None or rec.source is None:
+            continue
+        for other, o_starts, o_ends, o_mentor, o_class in spans:
+            if other is rec or not (starts < o_ends and o_starts < ends):
+                continue
+            if other.in_file and (other.row or 0) > rec.row:
+                continue  # a pair of rows is reported once, on the later row
+            when = o_starts.astimezone(ZoneInfo(plan.timezone)).strftime("%d.%m.%Y %H:%M")
+            if mentor is not None and mentor is o_mentor:
+                found.append(Problem(rec.source, rec.row, None, _(
+                    "This trial overlaps “{title}” ({when}) and has the same mentor, {name}."),
+                    {"title": other.title, "when": when, "name": mentor.name}, warning=True))
+            elif school_class is not None and school_class is o_class:
+                found.append(Problem(rec.source, rec.row, None, _(
+                    "This trial overlaps “{title}” ({when}) and has the same class, {name}."),
+                    {"title": other.title, "when": when, "name": school_class.name},
+                    warning=True))
+    return found
 
 
 def _file_index(source: str, order: list[str]) -> int:

@@ -77,6 +77,7 @@ class PersonRec(Rec):
     # Where each sheet defines this person: entity key → (source, row).
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     children: list[PupilRec] | None = None  # a parent's pupils, when the file lists them
+    unlink: list[PupilRec] = field(default_factory=list)  # links the file says to remove
 
 
 @dataclass(eq=False)
@@ -84,6 +85,13 @@ class ClassRec(Rec):
     name: str = ""
     grade: int | None = None
     teacher: PersonRec | None = None
+
+    @property
+    def locale(self) -> str | None:
+        """The class's own language, as the file or the database has it."""
+        if "locale" in self.fields:
+            return self.fields["locale"]  # type: ignore[no-any-return]
+        return self.existing.locale if self.existing is not None else None
 
 
 @dataclass(eq=False)
@@ -189,10 +197,7 @@ class Checker:
 
     def person(self, ref: str, roles: tuple[str, ...]) -> list[PersonRec]:
         """People with one of ``roles`` named by phone or by full name."""
-        try:
-            phone = values.phone(ref) if re.search(r"\d{6}", ref) else None
-        except Bad:
-            phone = None
+        phone = values.phone_in(ref)
         found = self.people_by_name.get(values.key(ref), [])
         if phone and phone in self.by_phone:
             found = [self.by_phone[phone]]
@@ -299,6 +304,7 @@ class Checker:
         name = self.cell(table, row, "name", limit=20)
         grade = self.cell(table, row, "grade", values.grade)
         teacher_ref = self.cell(table, row, "teacher")
+        locale = self.cell(table, row, "locale", values.locale)
         teacher = None
         if teacher_ref:
             found = self.person(teacher_ref, STAFF_ROLES)
@@ -321,6 +327,7 @@ class Checker:
         rec.fields["name"] = rec.existing.name if rec.existing else name
         if grade is not None:
             rec.grade = rec.fields["grade"] = grade
+        self.put(rec, table, row, "locale", locale)
         rec.teacher = teacher
 
     def _pupils(self, table: Table, row: Row, missing: list[str]) -> None:
@@ -360,25 +367,39 @@ class Checker:
         name = self.cell(table, row, "name", limit=200)
         phone = self.cell(table, row, "phone", values.phone)
         refs = values.items(row.cells.get("pupils"))
-        children: list[PupilRec] = []
-        if "pupils" in table.headers and not refs:
+        gone = values.items(row.cells.get("remove_pupils"))
+        if "pupils" in table.headers and not refs and not gone:
             self.problem(table, row, "pupils", _("This value is required."))
-        for ref in refs:
-            found, bare = self.pupils_named(ref)
-            if not found:
-                self.problem(table, row, "pupils", _(
-                    "There is no pupil “{value}” in the file or in the school."), value=ref)
-            elif len(found) > 1:
-                self.problem(table, row, "pupils", _(
-                    "Several pupils are called “{value}”: add the class in brackets, for "
-                    "example “{value} (8А)”."), value=bare)
-            else:
-                children.append(found[0])
+        children = self._children(table, row, "pupils", refs)
+        unlink = self._children(table, row, "remove_pupils", gone)
+        for pupil in set(children) & set(unlink):
+            self.problem(table, row, "remove_pupils", _(
+                "{value} is both listed and to be removed: keep one of the two."),
+                value=pupil.name)
         rec = self._person(table, row, name, phone, "parent", {
             "locale": self.cell(table, row, "locale", values.locale),
         }, ("locale",), children=children)
         if rec is not None and refs and len(children) == len(refs):
             rec.children = children
+        if rec is not None and gone and len(unlink) == len(gone):
+            rec.unlink = unlink
+
+    def _children(self, table: Table, row: Row, column: str, refs: list[str]) \
+            -> list[PupilRec]:
+        """The pupils a parent's cell names, each exactly one (else a problem)."""
+        found_all = []
+        for ref in refs:
+            found, bare = self.pupils_named(ref)
+            if not found:
+                self.problem(table, row, column, _(
+                    "There is no pupil “{value}” in the file or in the school."), value=ref)
+            elif len(found) > 1:
+                self.problem(table, row, column, _(
+                    "Several pupils are called “{value}”: add the class in brackets, for "
+                    "example “{value} (8А)”."), value=bare)
+            else:
+                found_all.append(found[0])
+        return found_all
 
     def _mentors(self, table: Table, row: Row, missing: list[str]) -> None:
         name = self.cell(table, row, "name", limit=200)

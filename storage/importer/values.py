@@ -94,6 +94,17 @@ def phone(raw: Any) -> str:
     raise Bad(_("“{value}” is not a phone number: write it as +7 701 234 5678."), value=value)
 
 
+def phone_in(ref: str) -> str | None:
+    """The phone a reference is, when it is one, however it is spaced, dashed or bracketed
+    (``+7 702 111 22 34``, ``8-702-111-22-34``, ``+7(702)1112234``); None for a name."""
+    if re.search(r"[^\d\s+\-().]", ref):
+        return None
+    try:
+        return phone(ref)
+    except Bad:
+        return None
+
+
 _YES = {"yes", "y", "true", "1", "+", "x", "иә", "ия", "иа", "да", "д"}
 _NO = {"no", "n", "false", "0", "-", "жоқ", "жок", "нет", "н"}
 

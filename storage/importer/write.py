@@ -14,7 +14,7 @@ from typing import Any
 from storage.models import Participant, Partner, Person, School, SchoolClass, Site, Trial
 from storage.repos.imports import Imports
 
-from .plan import PersonRec, Plan, TrialRec
+from .plan import PersonRec, Plan, PupilRec, TrialRec
 
 # Changing these after parents have answered changes what they consented to (the consent
 # ledger cites the trial's text version).
@@ -94,6 +94,7 @@ class Writer:
             if pupil.in_file:
                 assert pupil.school_class is not None
                 fields = {**pupil.fields, "class_id": pupil.school_class.existing.id}
+                self._class_language(fields, pupil.existing, [pupil])
                 created = pupil.existing is None
                 if created:
                     pupil.existing = repo.add_person({"pupil"}, school_id=sid,
@@ -105,10 +106,13 @@ class Writer:
         for parent_id, pupil_id in self.plan.guardians:
             children.setdefault(parent_id, set()).add(pupil_id)
         for person in self.plan.people:
-            if person.in_file and person.children is not None:
-                wanted = {c.existing.id for c in person.children}
+            if person.in_file and (person.children is not None or person.unlink):
+                # Links are added as listed; one goes only when the file says so (a parent
+                # of three children may be on a class's list with one of them).
                 stored = children.get(person.existing.id, set())
-                if await repo.set_children(person.existing.id, wanted, stored):
+                new = {c.existing.id for c in person.children or []} - stored
+                gone = {c.existing.id for c in person.unlink} & stored
+                if await repo.change_children(person.existing.id, new, gone):
                     self._touched(person, "parents")
         trials = [t for t in self.plan.trials.values() if t.in_file]
         created_trials = {id(t) for t in trials if t.existing is None}
@@ -132,8 +136,22 @@ class Writer:
             self.counts.add("school", False, changed)
         return school
 
+    @staticmethod
+    def _class_language(fields: dict[str, Any], existing: Person | None,
+                        pupils: list[PupilRec]) -> None:
+        """A pupil or parent the row gives no language gets their class's (if it has one),
+        unless they already have a language of their own."""
+        if fields.get("locale") is not None:
+            return
+        locale = next((p.school_class.locale for p in pupils
+                       if p.school_class is not None and p.school_class.locale), None)
+        if locale and (existing is None or existing.locale is None or "locale" in fields):
+            fields["locale"] = locale
+
     def _person(self, person: PersonRec, sid: int) -> None:
         fields: dict[str, Any] = dict(person.fields)
+        if "parent" in person.roles:
+            self._class_language(fields, person.existing, person.children or [])
         if person.partner is not None:
             fields["partner_id"] = person.partner.existing.id
         created = person.existing is None

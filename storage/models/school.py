@@ -37,6 +37,9 @@ class SchoolClass(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(20))  # e.g. "8А"
     grade: Mapped[int] = mapped_column(Integer)
+    # The class's language when it is not the school's; its pupils and parents without one
+    # of their own get it (set by the import).
+    locale: Mapped[str | None] = mapped_column(String(5))
 
 
 class ClassTeacher(Base):

@@ -4,12 +4,14 @@ the inserts and updates of one import (made in the caller's transaction: all or 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AuditLog,
     ClassTeacher,
     Guardian,
     Participant,
@@ -120,10 +122,15 @@ class Imports:
         await self.session.flush()
         return True
 
-    async def set_children(self, parent_id: int, pupil_ids: set[int],
-                           existing: set[int]) -> bool:
-        """Make the parent's links exactly ``pupil_ids`` (the import lists all of them)."""
-        gone, new = existing - pupil_ids, pupil_ids - existing
+    async def previewed(self, person_id: int | None, subject: str, since: datetime) -> bool:
+        """Whether the person was shown this file's removals (``subject``) since ``since``."""
+        found = await self.session.scalar(select(AuditLog.id).where(
+            AuditLog.actor_id == person_id, AuditLog.action == "import.preview",
+            AuditLog.subject == subject, AuditLog.at >= since).limit(1))
+        return found is not None
+
+    async def change_children(self, parent_id: int, new: set[int], gone: set[int]) -> bool:
+        """Link the parent to the ``new`` pupils and unlink the ``gone`` ones."""
         if gone:
             await self.session.execute(delete(Guardian).where(
                 Guardian.parent_id == parent_id, Guardian.pupil_id.in_(gone)))
