@@ -12,6 +12,7 @@ from handlers.events import Inbound, Outbound
 from handlers.inbound import handle
 from locales import _
 from storage.db import SessionFactory
+from storage.outage import DatabaseUnavailable, is_outage, reachable
 from storage.repos.messaging import InboundLog
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,9 @@ class Service:
 
     The answer, the de-duplication mark and the replies are committed together: killed at
     any point, the process either did all of it or none of it (and the channel redelivers).
+    While the database cannot be reached, :meth:`process` raises
+    :class:`~storage.outage.DatabaseUnavailable` instead of dropping the event: the adapter
+    must not acknowledge it (polling pauses, a webhook answers 503) so that it comes again.
     """
 
     def __init__(self, sessions: SessionFactory, config: Config) -> None:
@@ -32,7 +36,8 @@ class Service:
         self.timings: list[float] = []
 
     async def process(self, inbound: Inbound) -> bool:
-        """Handle one inbound event; False if it was a duplicate."""
+        """Handle one inbound event; False if it was a duplicate. Raises
+        :class:`DatabaseUnavailable` if nothing could be committed for want of the database."""
         started = time.perf_counter()
         try:
             async with self.sessions() as session, session.begin():
@@ -42,7 +47,12 @@ class Service:
                 ctx = Context(session=session, now=inbound.received_at, config=self.config)
                 messages = await handle(ctx, inbound)
                 await enqueue(ctx, messages, inbound)
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc) or not await reachable(self.sessions.kw["bind"]):
+                log.warning("the database is unreachable (%s: %s); the inbound %s event is "
+                            "handed back to be delivered again", type(exc).__name__, exc,
+                            inbound.channel)
+                raise DatabaseUnavailable(str(exc)) from exc
             log.exception("handling an inbound %s event failed", inbound.channel)
             await self._apologise(inbound)
         finally:
