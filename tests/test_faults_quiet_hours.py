@@ -11,9 +11,12 @@ from sqlalchemy import update
 
 from storage.models import School
 
+from . import test_tick_reminders as ticking
 from .demo_school import PARENTS, PUPILS, DemoSchool
 from .harness import Harness, harness
-from .test_tick_reminders import T, only, rows, test_reminder  # noqa: F401  (a fixture)
+from .test_tick_reminders import T, rows, test_reminder
+
+only = ticking.only  # the fixture that makes one test reminder the only one
 
 EVENING = T - timedelta(hours=12)  # Monday 22:00 in Astana
 
