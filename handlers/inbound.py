@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from flows.engine import TextInput
 from locales import _
+from locales.typed_text import clean_typed
 from storage.repos.invites import looks_like_code
 
 from . import conversation, media, menu, onboarding
@@ -47,13 +48,9 @@ for _feature in FEATURES:
     importlib.import_module(f"{__package__}.{_feature}")
 
 
-# Control characters but tab and line breaks: invisible, and PostgreSQL cannot store NUL.
-_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
-
-
 async def handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
     if inbound.text:
-        inbound = replace(inbound, text=inbound.text.translate(_CONTROL))
+        inbound = replace(inbound, text=clean_typed(inbound.text))
     found = await ctx.people.by_identity(inbound.channel, inbound.address)
     if found is None or found[0].anonymised_at is not None:
         return await onboarding.stranger(ctx, inbound)
