@@ -50,9 +50,8 @@ def clean_typed(text: str) -> str:
         elif category == "Cs":
             pass
         elif category == "Cf":
-            if ch == ZWJ and _emoji_before(out) and _emoji(text[i + 1:i + 2]):
-                out.append(ch)
-            elif ord(ch) in _TAGS and in_flag:
+            joins_emoji = ch == ZWJ and _emoji_before(out) and _emoji(text[i + 1:i + 2])
+            if joins_emoji or (in_flag and ord(ch) in _TAGS):
                 out.append(ch)
             elif ch == "\U000e007f" and in_flag:  # CANCEL TAG ends the flag
                 out.append(ch)
