@@ -12,10 +12,21 @@ from handlers.events import Inbound, Outbound
 from handlers.inbound import handle
 from locales import _
 from storage.db import SessionFactory
+from storage.files import FULL, MediaUnwritable
 from storage.outage import DatabaseUnavailable, is_outage, reachable
 from storage.repos.messaging import InboundLog
 
 log = logging.getLogger(__name__)
+
+SORRY = _("Sorry, something went wrong on our side. Your earlier answers are safe; please "
+          "try again in a minute.")
+MEDIA_FULL = _("The file could not be saved: the server's storage for files is full. Your "
+               "earlier answers are safe. Please tell your school's coordinator (the person "
+               "who runs Synaq has to free space), and send it again later.")
+MEDIA_READ_ONLY = _("The file could not be saved: the server cannot write to its folder for "
+                    "files. Your earlier answers are safe. Please tell your school's "
+                    "coordinator (the person who runs Synaq has to fix the folder), and send "
+                    "it again later.")
 
 
 class Service:
@@ -47,6 +58,9 @@ class Service:
                 ctx = Context(session=session, now=inbound.received_at, config=self.config)
                 messages = await handle(ctx, inbound)
                 await enqueue(ctx, messages, inbound)
+        except MediaUnwritable as exc:
+            log.error("a file could not be saved: %s. To fix: %s", exc, exc.remedy)
+            await self._apologise(inbound, MEDIA_FULL if exc.reason == FULL else MEDIA_READ_ONLY)
         except Exception as exc:
             if is_outage(exc) or not await reachable(self.sessions.kw["bind"]):
                 log.warning("the database is unreachable (%s: %s); the inbound %s event is "
@@ -62,7 +76,7 @@ class Service:
         self.outbox_ready.set()
         return True
 
-    async def _apologise(self, inbound: Inbound) -> None:
+    async def _apologise(self, inbound: Inbound, text: str = SORRY) -> None:
         """Something broke on our side: say so, and do not try this event again."""
         try:
             async with self.sessions() as session, session.begin():
@@ -73,10 +87,7 @@ class Service:
                 found = await ctx.people.by_identity(inbound.channel, inbound.address)
                 person = found[0] if found else None
                 tr = ctx.tr_for(person, inbound.language_hint)
-                message = Outbound(
-                    text=tr(_("Sorry, something went wrong on our side. Your earlier answers "
-                              "are safe; please try again in a minute.")),
-                    person_id=person.id if person else None)
+                message = Outbound(text=tr(text), person_id=person.id if person else None)
                 await enqueue(ctx, [message], inbound)
         except Exception:
             log.exception("could not even apologise")
