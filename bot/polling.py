@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # Telegram hands out at most 100 updates per call.
 BATCH = 100
 # Pauses between attempts at a batch held back by a database outage.
-OUTAGE_PAUSE = (1.0, 30.0)
+OUTAGE_PAUSE = (1.0, 10.0)
 
 
 def chat_of(update: Update) -> int | None:
