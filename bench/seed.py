@@ -140,8 +140,8 @@ async def region(sessions: SessionFactory, schools: int, active: int, now: datet
 def _school(rows: Rows, ids: Ids, n: int, now: datetime, active: bool) -> None:
     year = now - timedelta(days=80)
     school = ids.take("school")
-    rows.add(School, id=school, name=f"School {n}", timezone="Asia/Almaty", quiet_start="21:00",
-             quiet_end="08:00", working_days="12345", default_locale="kk",
+    rows.add(School, id=school, name=f"School {n}", timezone="Asia/Almaty",
+             working_days="12345", default_locale="kk",
              summary_needs_approval=False, rural=n % 3 == 0, district=f"District {n % 17}",
              created_at=year)
     partner, site = ids.take("partner"), ids.take("site")

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from handlers.events import Inbound, IncomingMedia
 from storage.models import Channel
+from storage.outage import DatabaseUnavailable
 from storage.repos.people import People
 
 from .outbox import SendResult
@@ -110,7 +111,12 @@ async def run_console(runtime: Runtime, address: str, person_id: int | None = No
             continue
         if echo:
             out.write(f"> {line}\n")
-        await runtime.service.process(to_inbound(line, address, sender))
+        try:
+            await runtime.service.process(to_inbound(line, address, sender))
+        except DatabaseUnavailable:
+            out.write("(The database cannot be reached right now, so this was not taken; "
+                      "please send it again in a minute.)\n")
+            continue
         await worker.drain(address=address)
     return 0
 

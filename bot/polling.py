@@ -6,6 +6,10 @@ a whole batch is handled — different chats concurrently, each chat's updates i
 update its own transaction (``Service.process``) — and only then is the next batch asked for,
 which confirms this one. Killed at any point, the batch comes again; what was committed is
 recognised by its update id (``processed_inbound``) and not handled twice.
+
+While the database cannot be reached (``DatabaseUnavailable``) nothing is confirmed: the
+chat whose update met the outage stops there (its order is kept), the batch is handled again
+after a pause until the database is back, and only then is the offset moved past it.
 """
 
 from __future__ import annotations
@@ -23,10 +27,14 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 
+from storage.outage import DatabaseUnavailable
+
 log = logging.getLogger(__name__)
 
 # Telegram hands out at most 100 updates per call.
 BATCH = 100
+# Pauses between attempts at a batch held back by a database outage.
+OUTAGE_PAUSE = (1.0, 10.0)
 
 
 def chat_of(update: Update) -> int | None:
@@ -76,14 +84,29 @@ class Poller:
                 delay = min(delay * 2, 30.0)
                 continue
             delay = 1.0
+            if updates and not await self._handle_until_done(updates, stop):
+                return  # stopped during an outage: the batch stays unconfirmed
             if updates:
-                # Not cancelled by a stop: a batch half done would only come again.
-                await asyncio.shield(self.handle(updates))
                 self.offset = updates[-1].update_id + 1
         if self.offset is not None:
             # Confirm the last batch, so that a restart does not fetch it again.
             with contextlib.suppress(Exception):
                 await self.bot(GetUpdates(offset=self.offset, limit=1, timeout=0))
+
+    async def _handle_until_done(self, updates: list[Update], stop: asyncio.Event) -> bool:
+        """Handle the batch, again and again while the database is unreachable; False if
+        stopped before every update of it was done."""
+        pause = OUTAGE_PAUSE[0]
+        # Not cancelled by a stop: a batch half done would only come again.
+        while not await asyncio.shield(self.handle(updates)):
+            log.warning("the database is unreachable: %d updates wait unconfirmed; trying "
+                        "again in %.0f s", len(updates), pause)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+            if stop.is_set():
+                return False
+            pause = min(pause * 2, OUTAGE_PAUSE[1])
+        return True
 
     async def _fetch(self, stop: asyncio.Event) -> list[Update]:
         request = GetUpdates(offset=self.offset, limit=BATCH, timeout=self.timeout,
@@ -102,21 +125,31 @@ class Poller:
             return []
         return list(fetch.result())
 
-    async def handle(self, updates: list[Update]) -> None:
-        """Handle one batch; returns when every update in it is done (committed or failed)."""
+    async def handle(self, updates: list[Update]) -> bool:
+        """Handle one batch; returns when every update in it is done (committed or failed),
+        False if some were held back by a database outage."""
         gate = asyncio.Semaphore(self.concurrency)
+        held = False
 
         async def one_chat(queue: list[Update]) -> None:
+            nonlocal held
             async with gate:
                 for update in queue:
-                    await self._feed(update)
+                    if not await self._feed(update):
+                        held = True
+                        return  # the chat's later updates wait too, to keep its order
 
         await asyncio.gather(*(one_chat(q) for q in by_chat(updates)))
+        return not held
 
-    async def _feed(self, update: Update) -> None:
+    async def _feed(self, update: Update) -> bool:
+        """False if the database was unreachable (the update must come again)."""
         try:
             await self.dispatcher.feed_update(self.bot, update)
+        except DatabaseUnavailable:
+            return False
         except Exception:
             # As aiogram's loop does: the update is done with, unsuccessfully. The service
             # itself already answered the person (it apologises on its own errors).
             log.exception("update %s could not be handled", update.update_id)
+        return True

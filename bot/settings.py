@@ -64,6 +64,14 @@ class Settings(BaseSettings):
             raise ValueError("QUIET_HOURS must look like 21:00-08:00")
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from .zones import check_zone_data
+
+        check_zone_data(value)  # refuses zone data older than Kazakhstan's UTC+5 (2024a)
+        return value
+
     @field_validator("reminders")
     @classmethod
     def _reminders(cls, value: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from . import lazy_aiogram  # noqa: F401  (before aiogram itself: see there)
 
 # isort: split
-import contextlib
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -55,6 +55,12 @@ RESPONSE_TYPES = (Response[Message], Response[bool], Response[list[Update]], Res
 
 Process = Callable[[Inbound], Awaitable[bool]]
 
+# Bot API calls made while an update is handled get short timeouts (aiogram's default is 60 s,
+# during which the chat — on SQLite every chat — would wait).
+ACK_TIMEOUT = 5  # answerCallbackQuery: only stops the button's spinner
+GET_FILE_TIMEOUT = 10
+DOWNLOAD_TIMEOUT = 30
+
 
 def make_bot(token: str, api_url: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
@@ -69,6 +75,14 @@ def make_dispatcher(process: Process, clock: Callable[[], datetime] | None = Non
     ``clock`` stamps each event (tests pass their own; the service uses the real time)."""
     now = clock or (lambda: datetime.now(UTC))
     router = Router(name="synaq")
+    acknowledging: set[asyncio.Task[None]] = set()
+
+    def acknowledge(query: CallbackQuery, bot: Bot) -> None:
+        """Stop the button's spinner without waiting for Telegram: a slow or hung answer
+        must not hold up this update or the next."""
+        task = asyncio.create_task(_answer_query(bot, query))
+        acknowledging.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(acknowledging.discard)
 
     @router.message()
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
@@ -79,21 +93,25 @@ def make_dispatcher(process: Process, clock: Callable[[], datetime] | None = Non
     @router.callback_query()
     async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         chat = query.message.chat if query.message else None
+        acknowledge(query, bot)
         if chat is not None and chat.type != ChatType.PRIVATE:
-            await query.answer()
             return
         await process(Inbound(
             channel="telegram", address=str(chat.id if chat else query.from_user.id),
             received_at=now(), external_id=f"{bot.id}:{event_update.update_id}",
             callback=query.data or "", language_hint=query.from_user.language_code,
         ))
-        # Stops the button's spinner; a query too old to answer is fine, the reply went out.
-        with contextlib.suppress(TelegramBadRequest):
-            await query.answer()
 
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     return dispatcher
+
+
+async def _answer_query(bot: Bot, query: CallbackQuery) -> None:
+    try:
+        await bot(query.answer(), request_timeout=ACK_TIMEOUT)
+    except Exception as exc:  # too old, hung, refused: the reply goes out all the same
+        log.info("could not answer callback query %s: %s", query.id, type(exc).__name__)
 
 
 def message_inbound(message: Message, bot: Bot, update_id: int, at: datetime) -> Inbound:
@@ -102,7 +120,9 @@ def message_inbound(message: Message, bot: Bot, update_id: int, at: datetime) ->
 
     def fetcher(file_id: str) -> Callable[[], Awaitable[bytes]]:
         async def fetch() -> bytes:
-            buffer = await bot.download(file_id)
+            file = await bot.get_file(file_id, request_timeout=GET_FILE_TIMEOUT)
+            assert file.file_path is not None
+            buffer = await bot.download_file(file.file_path, timeout=DOWNLOAD_TIMEOUT)
             assert buffer is not None
             return buffer.read()
         return fetch

@@ -10,12 +10,11 @@ from handlers.context import Context
 from handlers.events import Inbound, Outbound
 from handlers.refusal import NOT_ACTIVE, Refusal
 from locales import _
+from locales.typed_text import clean_typed
 from storage.repos.invites import looks_like_code
 
 FLOW_COMMANDS = ("/back", "/skip", "/done")
 
-# Control characters but tab and line breaks: invisible, and PostgreSQL cannot store NUL.
-_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
 
 
 async def handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
@@ -29,7 +28,7 @@ async def handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
 
 async def _handle(ctx: Context, inbound: Inbound) -> list[Outbound]:
     if inbound.text:
-        inbound = replace(inbound, text=inbound.text.translate(_CONTROL))
+        inbound = replace(inbound, text=clean_typed(inbound.text))
     found = await ctx.people.by_identity(inbound.channel, inbound.address)
     if found is None or found[0].anonymised_at is not None:
         return await onboarding.stranger(ctx, inbound)

@@ -6,12 +6,8 @@ slow down guessing.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import timedelta
 from typing import Any
-
-from sqlalchemy import delete, func, select
 
 from flows.language import LANGUAGE
 from handlers import conversation
@@ -20,13 +16,10 @@ from handlers.events import Inbound, Outbound
 from handlers.feature import Feature
 from handlers.menu import menu
 from locales import LOCALES, Safe, _, translator
-from storage.models import CodeAttempt, FlowRun, Invite
+from storage.models import FlowRun, Invite
 from storage.repos.invites import looks_like_code, normalise_code
 
 feature = Feature("onboarding")
-
-MAX_FAILED_CODES = 5
-FAILED_CODE_WINDOW = timedelta(minutes=15)
 
 _JOIN = re.compile(r"^\s*(?:/start|join|қосылу|войти)\s+(\S+)\s*$", re.IGNORECASE)
 
@@ -53,17 +46,13 @@ async def stranger(ctx: Context, inbound: Inbound) -> list[Outbound]:
             "or open the link you were given. No code? Please ask your school's "
             "career-guidance coordinator.")))]
 
-    sender = _sender_hash(inbound.channel, inbound.address)
-    if await _too_many_failures(ctx, sender):
-        return [Outbound(text=tr(_(
-            "Too many wrong codes were sent from this chat. Please wait 15 minutes and try "
-            "again, or ask your coordinator to check the code.")))]
+    if await ctx.invites.too_many_failures(inbound.channel, inbound.address, ctx.now):
+        return [Outbound(text=tr(_too_many_msg()))]
 
     invite = await ctx.invites.find(code)
     problem = _invite_problem(ctx, invite)
     if problem is not None:
-        if invite is None:
-            ctx.session.add(CodeAttempt(sender_hash=sender, at=ctx.now))
+        await ctx.invites.failed(inbound.channel, inbound.address, ctx.now)
         return [Outbound(text=tr(problem))]
     assert invite is not None
 
@@ -73,7 +62,7 @@ async def stranger(ctx: Context, inbound: Inbound) -> list[Outbound]:
     await ctx.people.add_role(person, invite.role)
     ctx.identity = await ctx.people.bind_identity(person, inbound.channel, inbound.address, ctx.now)
     ctx.person = person
-    await ctx.session.execute(delete(CodeAttempt).where(CodeAttempt.sender_hash == sender))
+    await ctx.invites.forget_failures(inbound.channel, inbound.address)
     if person.locale is None and inbound.language_hint:
         hinted = inbound.language_hint.split("-")[0].lower()
         person.locale = hinted if hinted in LOCALES else None
@@ -83,18 +72,18 @@ async def stranger(ctx: Context, inbound: Inbound) -> list[Outbound]:
 
 async def known_person_code(ctx: Context, code: str) -> list[Outbound]:
     """A code sent by someone already registered on this chat."""
-    assert ctx.person is not None
+    assert ctx.person is not None and ctx.identity is not None
+    sender = (ctx.identity.channel, ctx.identity.address)
+    if await ctx.invites.too_many_failures(*sender, ctx.now):
+        return [ctx.say(_too_many_msg())]
     invite = await ctx.invites.find(code)
+    if invite is not None and invite.person_id != ctx.person.id:
+        invite = None  # someone else's code, valid or not, is answered as an unknown one
     problem = _invite_problem(ctx, invite)
     if problem is not None:
+        await ctx.invites.failed(*sender, ctx.now)
         return [ctx.say(problem)]
     assert invite is not None
-    if invite.person_id != ctx.person.id:
-        return [ctx.say(_(
-            "This chat belongs to {name}, and this code was made for someone else. If the new "
-            "role is for you, ask your coordinator to add it to your account; if the code is "
-            "for another person, they should open it in their own chat."),
-            name=ctx.person.full_name)]
     await ctx.invites.redeem(invite, ctx.now)
     await ctx.people.add_role(ctx.person, invite.role)
 
@@ -121,17 +110,9 @@ def _used_msg() -> str:
              "registered there; otherwise please ask your coordinator for a new code.")
 
 
-def _sender_hash(channel: str, address: str) -> str:
-    return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()
-
-
-async def _too_many_failures(ctx: Context, sender: str) -> bool:
-    since = ctx.now - FAILED_CODE_WINDOW
-    await ctx.session.execute(delete(CodeAttempt).where(CodeAttempt.at < since))
-    count = await ctx.session.scalar(
-        select(func.count()).select_from(CodeAttempt)
-        .where(CodeAttempt.sender_hash == sender, CodeAttempt.at >= since))
-    return (count or 0) >= MAX_FAILED_CODES
+def _too_many_msg() -> str:
+    return _("Too many wrong codes were sent from this chat. Please wait 15 minutes and try "
+             "again, or ask your coordinator to check the code.")
 
 
 # --- language ----------------------------------------------------------------------------

@@ -93,6 +93,8 @@ class FakeTelegram:
     rate_limited: int = 0
     files: dict[str, bytes] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
+    # method (lower case) → seconds the API hangs before answering it
+    stall: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -163,6 +165,8 @@ class FakeTelegram:
         method = request.match_info["method"].lower()
         params = await _params(request)
         self.calls.append((method, params))
+        if method in self.stall:
+            await asyncio.sleep(self.stall[method])
         if method == "getme":
             return _ok({"id": BOT_ID, "is_bot": True, "first_name": "Synaq",
                         "username": BOT_USERNAME})

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from handlers.context import Context
+from handlers.features import WIRING
 from handlers.reports import regional_files
 from locales import translator
 from storage.models import Partner, Person, School, Trial
@@ -95,7 +96,7 @@ async def test_every_chat_export_writes_formulas_as_text_and_numbers_as_numbers(
 async def test_the_regional_files_write_a_formula_like_district_or_sector_as_text(h, demo):
     await poisoned(h, demo)
     async with h.db() as session:
-        ctx = Context(session=session, now=h.now, config=h.config)
+        ctx = Context(session=session, wiring=WIRING, now=h.now, config=h.config)
         files = await regional_files(Journal(session), None, None, ctx.now, translator("en"))
     for data in (files.figures, files.districts):
         cells = csv_cells(data)

@@ -130,7 +130,7 @@ async def test_a_registered_chat_cannot_take_another_persons_code(h, demo):
     aruzhan = await demo.join(PUPILS[0], lang="en")
     other = await demo.code(PUPILS[1])
     [reply] = await aruzhan.says(f"/start {other}")
-    assert "belongs to" in reply.text
+    assert "I do not know this code" in reply.text  # as any wrong code (issue 20.9)
     async with h.db() as s:
         invite = await Invites(s).find(other)
         assert invite.used_at is None

@@ -61,11 +61,12 @@ class SchoolTime:
     @classmethod
     def of(cls, school: School | None, config: Config) -> SchoolTime:
         """The school's own settings; the deployment's defaults where it has none."""
-        default_start, _sep, default_end = config.quiet_hours.partition("-")
+        start, _sep, end = ((school.quiet_hours if school else None)
+                            or config.quiet_hours).partition("-")
         return cls(
             zone=ZoneInfo((school.timezone if school else None) or config.timezone),
-            quiet_start=parse_hhmm((school.quiet_start if school else None) or default_start),
-            quiet_end=parse_hhmm((school.quiet_end if school else None) or default_end),
+            quiet_start=parse_hhmm(start),
+            quiet_end=parse_hhmm(end),
             working_days=frozenset(
                 int(d) for d in ((school.working_days if school else None) or "12345")
                 if d.isdigit() and 1 <= int(d) <= 7),

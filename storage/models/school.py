@@ -16,9 +16,9 @@ class School(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Almaty")
-    # Quiet hours for pupils and parents, local time "HH:MM" (nothing is sent in between).
-    quiet_start: Mapped[str] = mapped_column(String(5), default="21:00")
-    quiet_end: Mapped[str] = mapped_column(String(5), default="08:00")
+    # The school's own quiet hours for pupils and parents, local "HH:MM-HH:MM" (nothing is
+    # sent in between); None: the deployment's QUIET_HOURS.
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
     # ISO weekdays the school works, e.g. "12345" (Mon–Fri) or "123456".
     working_days: Mapped[str] = mapped_column(String(7), default="12345")
     default_locale: Mapped[str] = mapped_column(String(5), default="kk")

@@ -10,14 +10,18 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Invite
+from storage.models import CodeAttempt, Invite
 
 # No 0/O, 1/I/L: codes are read off paper slips and typed on phones.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
+# Refused codes a sender (stranger or joined person) may send per window before every code
+# from them is refused unread: 31^8 codes cannot be guessed at this pace.
+MAX_FAILED_CODES = 5
+FAILED_CODE_WINDOW = timedelta(minutes=15)
 
 
 def normalise_code(text: str) -> str:
@@ -66,6 +70,27 @@ class Invites:
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
+    # --- guessing ------------------------------------------------------------------------
+
+    async def too_many_failures(self, channel: str, address: str, now: datetime) -> bool:
+        """Whether this sender has used up their refused codes for now."""
+        since = now - FAILED_CODE_WINDOW
+        await self.session.execute(delete(CodeAttempt).where(CodeAttempt.at < since))
+        count = await self.session.scalar(
+            select(func.count()).select_from(CodeAttempt)
+            .where(CodeAttempt.sender_hash == _sender_hash(channel, address),
+                   CodeAttempt.at >= since))
+        return (count or 0) >= MAX_FAILED_CODES
+
+    async def failed(self, channel: str, address: str, now: datetime) -> None:
+        """Count a refused code against this sender."""
+        self.session.add(CodeAttempt(sender_hash=_sender_hash(channel, address), at=now))
+        await self.session.flush()
+
+    async def forget_failures(self, channel: str, address: str) -> None:
+        await self.session.execute(
+            delete(CodeAttempt).where(CodeAttempt.sender_hash == _sender_hash(channel, address)))
+
     async def open_for(self, person_ids: list[int], now: datetime) -> list[Invite]:
         rows = await self.session.scalars(
             select(Invite).where(
@@ -74,3 +99,8 @@ class Invites:
             )
         )
         return list(rows)
+
+
+def _sender_hash(channel: str, address: str) -> str:
+    # Only a hash: a stranger's address is stored nowhere.
+    return hashlib.sha256(f"{channel}:{address}".encode()).hexdigest()

@@ -224,7 +224,7 @@ async def codes(h, demo, users) -> int:
     for user, text, answer in (
             (h.user("Replay", lang="en"), f"/start {revoked}", "replaced by a newer one"),
             (h.user("Late", lang="en"), f"/start {expired}", "expired"),
-            (users[ARUZHAN], f"/start {fresh}", "made for someone else")):
+            (users[ARUZHAN], f"/start {fresh}", "I do not know this code")):
         before = await snapshot(h)
         reply = await user.says(text)
         assert answer in reply[0].text, (text, reply[0].text)
