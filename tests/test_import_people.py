@@ -5,9 +5,9 @@ and what ``import --check`` says."""
 from __future__ import annotations
 
 import pytest
-from handlers.coordinator_import import report_lines
 from sqlalchemy import select
 
+from handlers.coordinator.file_import import report_lines
 from locales import translator
 from storage.importer import import_files, sources
 from storage.importer.schema import BY_KEY

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from handlers.coordinator_import import report_lines
-
+from handlers.coordinator.file_import import report_lines
 from locales import translator
 
 from .demo_school import COORDINATOR, MENTOR
