@@ -216,8 +216,8 @@ Outcome = tuple[str | None, dict[str, Any]] | str
 
 
 async def _journal(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
+    from handlers.reports.chat import school_journal
     from handlers.reports.journal import journal_csv, journal_xlsx
-    from handlers.reports.targets import school_journal
 
     schools = [await ctx.schools.get(args.school)] if args.school else await ctx.schools.all()
     if not schools or schools[0] is None:
@@ -233,7 +233,7 @@ async def _journal(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _trial(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.reports.targets import trial_report_pdf
+    from handlers.reports.trial_report import trial_report_pdf
     from storage.repos.journal import Journal
 
     journal = Journal(ctx.session)
@@ -246,7 +246,8 @@ async def _trial(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _targets(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.reports.targets import school_targets, targets_xlsx
+    from handlers.reports.chat import school_targets
+    from handlers.reports.targets import targets_xlsx
 
     schools = [await ctx.schools.get(args.school)] if args.school else await ctx.schools.all()
     if len(schools) != 1 or schools[0] is None:
@@ -267,7 +268,7 @@ async def _portfolio(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 
 async def _region(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
-    from handlers.reports.targets import regional_files
+    from handlers.reports.figures import regional_files
     from storage.repos.journal import Journal
 
     since, until = _range(args.since, args.until, ctx.config.timezone)

@@ -18,7 +18,7 @@ from handlers.parent import consent
 from handlers.portfolio import view as portfolio
 from handlers.privacy import deletion, mydata, retention
 from handlers.pupil import questionnaires
-from handlers.reports import regional, targets
+from handlers.reports import chat, regional
 from handlers.schedule import reminders
 from handlers.summary import family
 
@@ -43,7 +43,7 @@ FEATURES: tuple[Feature, ...] = (
     delivery_report.feature,
     file_import.feature,
     invite_sheet.feature,
-    targets.feature,
+    chat.feature,
     regional.feature,
     setup.feature,
     changes.feature,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.features import WIRING
-from handlers.reports.targets import regional_files
+from handlers.reports.figures import regional_files
 from locales import translator
 from storage.models import Partner, Person, School, Trial
 from storage.repos.journal import Journal

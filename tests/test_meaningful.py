@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers.participation import meaningful_in, meaningful_on, present, took_part_in
-from handlers.reports.targets import regional_cells, targets
+from handlers.reports.figures import regional_cells
+from handlers.reports.targets import targets
 from storage.models import FlowRun, Trial
 from storage.repos.digest import DigestRepo
 from storage.repos.journal import Journal

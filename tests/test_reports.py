@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from handlers.participation import meaningful_on as meaningful
-from handlers.reports.targets import (
+from handlers.reports.figures import (
     MIN_CELL,
     Cell,
     district_rows,
@@ -21,8 +21,8 @@ from handlers.reports.targets import (
     regional_charts,
     regional_csv,
     suppress,
-    targets,
 )
+from handlers.reports.targets import targets
 from locales import translator
 from storage.importer import import_files
 from storage.models import Participant, Person, School, Trial

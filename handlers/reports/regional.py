@@ -15,7 +15,8 @@ from handlers.events import Attachment, Button, Outbound
 from handlers.feature import Feature
 from handlers.refusal import Refusal
 from handlers.reports.buttons import RegionalFigures
-from handlers.reports.targets import regional_files, school_year
+from handlers.reports.figures import regional_files
+from handlers.reports.targets import school_year
 from locales import _
 from storage.files import MediaStore
 
