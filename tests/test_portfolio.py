@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from handlers.context import Context
 from handlers.features import WIRING
 from handlers.portfolio.buttons import PortfolioPdf, ShowPortfolio
-from handlers.portfolio.view import shown_media
+from handlers.portfolio.entries import shown_media
 from handlers.summary.buttons import ViewSummary
 from storage.models import Media, Participant, PortfolioEntry, Trial
 from storage.repos.consents import Consents

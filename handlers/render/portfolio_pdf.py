@@ -9,10 +9,10 @@ from datetime import datetime
 from flows.pupil_after import AFTER_TRIAL
 from flows.pupil_before import BEFORE_TRIAL
 from flows.pupil_trace import TRACE
-from handlers.portfolio.view import (
+from handlers.portfolio.entries import (
     AFTER_TEXTS,
     TRACE_STEPS,
-    Entry,
+    PortfolioItem,
     entry_heading,
     has_rubric,
     mentor_feedback,
@@ -30,7 +30,7 @@ GREY = (80, 80, 80)
 PICTURE_WIDTH = 70.0
 
 
-def portfolio_pdf(pupil: Person, found: list[Entry], media: MediaStore, tr: Translator,
+def portfolio_pdf(pupil: Person, found: list[PortfolioItem], media: MediaStore, tr: Translator,
                   now: datetime, *, school: str, class_name: str, timezone: str) -> bytes:
     doc = Document(tr.plain(_("Portfolio: {name}"), name=pupil.full_name), created=now,
                    footer=tr.plain(_("{school} · printed {date}"), school=school,
@@ -47,7 +47,7 @@ def portfolio_pdf(pupil: Person, found: list[Entry], media: MediaStore, tr: Tran
     return doc.output()
 
 
-def _entry(doc: Document, entry: Entry, media: MediaStore, tr: Translator) -> None:
+def _entry(doc: Document, entry: PortfolioItem, media: MediaStore, tr: Translator) -> None:
     title, where = entry_heading(entry, tr)
     doc.heading(title, level=1)
     if where:

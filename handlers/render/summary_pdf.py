@@ -7,13 +7,10 @@ and photo first and made more compact until it fits.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from handlers.render.documents import Document
+from handlers.summary.compose import Section
 from storage.files import MediaStore
-
-if TYPE_CHECKING:
-    from handlers.summary.family import Section
 
 # (type size, photo width in mm), most generous first; the last one always fits.
 LAYOUTS = ((9.5, 60.0), (9.0, 50.0), (8.5, 40.0), (8.0, 30.0), (7.5, 0.0))
