@@ -40,6 +40,7 @@ from storage.models import (
     FlowRun,
     Participant,
     Person,
+    Role,
     SchoolClass,
     Summary,
     Trial,
@@ -154,7 +155,7 @@ def holds(person: Person | None, role: str) -> bool:
 
 def coordinator(person: Person | None) -> Person | None:
     """The person if they coordinate a school."""
-    if holds(person, "coordinator") and person is not None and person.school_id is not None:
+    if holds(person, Role.COORDINATOR) and person is not None and person.school_id is not None:
         return person
     return None
 
@@ -182,7 +183,7 @@ async def _own_or_child(repo: AccessRepo, person: Person, pupil_id: int | None,
         return None
     if pupil_id == person.id:
         return Grant(action, person, pupil=person) if self_allowed else None
-    if not holds(person, "parent") or not await repo.is_guardian(person.id, pupil_id):
+    if not holds(person, Role.PARENT) or not await repo.is_guardian(person.id, pupil_id):
         return None
     pupil = await repo.person(pupil_id)
     if pupil is None or pupil.anonymised_at is not None:
@@ -200,7 +201,7 @@ async def _request_deletion(repo: AccessRepo, person: Person, ask: Ask) -> Grant
     """Adults for themselves; a pupil's data is asked for by their legal representative
     (the law lets the subject *or* the representative act; schools treat pupils as minors,
     so a pupil's own request goes to their parents — handlers/deletion.py)."""
-    adult = not holds(person, "pupil")
+    adult = not holds(person, Role.PUPIL)
     return await _own_or_child(repo, person, ask.pupil_id, Action.REQUEST_DELETION,
                                self_allowed=adult)
 
@@ -210,7 +211,7 @@ async def _request_deletion(repo: AccessRepo, person: Person, ask: Ask) -> Grant
 
 @rule(Action.PUPIL_TRIAL)
 async def _pupil_trial(repo: AccessRepo, person: Person, ask: Ask) -> Grant | None:
-    if not holds(person, "pupil") or ask.trial_id is None:
+    if not holds(person, Role.PUPIL) or ask.trial_id is None:
         return None
     trial = await repo.pupil_trial(person.id, ask.trial_id)
     return Grant(Action.PUPIL_TRIAL, person, trial=trial, pupil=person) if trial else None
@@ -221,7 +222,7 @@ async def _pupil_trial(repo: AccessRepo, person: Person, ask: Ask) -> Grant | No
 
 @rule(Action.CONSENT)
 async def _consent(repo: AccessRepo, person: Person, ask: Ask) -> Grant | None:
-    if not holds(person, "parent") or ask.trial_id is None or ask.pupil_id is None:
+    if not holds(person, Role.PARENT) or ask.trial_id is None or ask.pupil_id is None:
         return None
     found = await repo.family_trial(person.id, ask.trial_id, ask.pupil_id)
     if found is None:
@@ -232,7 +233,7 @@ async def _consent(repo: AccessRepo, person: Person, ask: Ask) -> Grant | None:
 
 @rule(Action.FAMILY_SUMMARY)
 async def _family_summary(repo: AccessRepo, person: Person, ask: Ask) -> Grant | None:
-    if not holds(person, "parent"):
+    if not holds(person, Role.PARENT):
         return None
     if ask.summary_id is not None:
         summary = await repo.summary(ask.summary_id)
@@ -248,7 +249,7 @@ async def _family_summary(repo: AccessRepo, person: Person, ask: Ask) -> Grant |
 
 @rule(Action.PORTFOLIO)
 async def _portfolio(repo: AccessRepo, person: Person, ask: Ask) -> Grant | None:
-    if ask.pupil_id == person.id and not holds(person, "pupil"):
+    if ask.pupil_id == person.id and not holds(person, Role.PUPIL):
         return None  # a portfolio is a pupil's
     return await _own_or_child(repo, person, ask.pupil_id, Action.PORTFOLIO)
 
@@ -273,7 +274,7 @@ async def _trial_as(repo: AccessRepo, person: Person, trial_id: int | None, acti
 
 @rule(Action.MENTOR_TRIAL)
 async def _mentor_trial(repo: AccessRepo, person: Person, ask: Ask) -> Grant | None:
-    if not holds(person, "mentor"):
+    if not holds(person, Role.MENTOR):
         return None
     return await _trial_as(repo, person, ask.trial_id, Action.MENTOR_TRIAL, "mentor")
 
@@ -413,4 +414,4 @@ async def _confirm_deletion(repo: AccessRepo, person: Person, ask: Ask) -> Grant
 
 @rule(Action.REGIONAL_FIGURES)
 async def _regional(repo: AccessRepo, person: Person, ask: Ask) -> Grant | None:
-    return Grant(Action.REGIONAL_FIGURES, person) if holds(person, "regional") else None
+    return Grant(Action.REGIONAL_FIGURES, person) if holds(person, Role.REGIONAL) else None

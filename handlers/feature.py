@@ -28,7 +28,7 @@ from handlers.buttons import Payload
 from handlers.context import Context
 from handlers.events import Button, Inbound, IncomingMedia, Outbound
 from handlers.schedule.timeline import Reminder
-from storage.models import FlowRun
+from storage.models import FlowRun, Role
 
 P = TypeVar("P", bound=Payload)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,7 +54,7 @@ OptionProvider = Callable[[Context, FlowRun], Awaitable[list[Option]]]
 TextChecker = Callable[[Context, FlowRun, str], Awaitable[Checked]]
 
 # The order in which a person holding several roles sees their menu sections.
-ROLE_ORDER = ("coordinator", "teacher", "mentor", "parent", "pupil", "regional")
+ROLE_ORDER = (Role.COORDINATOR, Role.TEACHER, Role.MENTOR, Role.PARENT, Role.PUPIL, Role.REGIONAL)
 # ``menu(EVERYONE)``: an entry every person's menu ends with (their data).
 EVERYONE = "*"
 

@@ -7,6 +7,7 @@ from handlers.context import Context
 from handlers.events import Button, Inbound, Outbound
 from handlers.feature import EVERYONE, ROLE_ORDER, Feature
 from locales import Safe, Translator, _
+from storage.models import Role
 
 
 class ShowMenu(Payload, prefix="m"):
@@ -20,13 +21,13 @@ def menu_button(tr: Translator) -> Button:
     """"⬅️ Menu", under a message that ends what a person was doing."""
     return Button(tr.plain(_("⬅️ Menu")), ShowMenu().pack())
 
-ROLE_NAMES = {
-    "coordinator": _("School coordinator"),
-    "teacher": _("Class teacher"),
-    "mentor": _("Mentor"),
-    "parent": _("Parent"),
-    "pupil": _("Pupil"),
-    "regional": _("Regional career centre"),
+ROLE_NAMES: dict[str, str] = {
+    Role.COORDINATOR: _("School coordinator"),
+    Role.TEACHER: _("Class teacher"),
+    Role.MENTOR: _("Mentor"),
+    Role.PARENT: _("Parent"),
+    Role.PUPIL: _("Pupil"),
+    Role.REGIONAL: _("Regional career centre"),
 }
 
 
@@ -59,17 +60,17 @@ async def _menu_command(ctx: Context, inbound: Inbound, arg: str) -> list[Outbou
 
 
 ROLE_HELP = {
-    "pupil": _("As a pupil you answer short questionnaires before and after a trial, rate "
+    Role.PUPIL: _("As a pupil you answer short questionnaires before and after a trial, rate "
                "your own work, and send a photo of what you made."),
-    "parent": _("As a parent you read about each trial, give or withdraw consent, and get a "
+    Role.PARENT: _("As a parent you read about each trial, give or withdraw consent, and get a "
                 "one-page summary of what your child did."),
-    "mentor": _("As a mentor you confirm the trial, get a short card on the day, and rate "
+    Role.MENTOR: _("As a mentor you confirm the trial, get a short card on the day, and rate "
                 "each pupil's work with a few taps."),
-    "teacher": _("As a class teacher you mark attendance on the day and may approve the "
+    Role.TEACHER: _("As a class teacher you mark attendance on the day and may approve the "
                  "summaries for parents."),
-    "coordinator": _("As a coordinator you set up trials, invite people and get a daily "
+    Role.COORDINATOR: _("As a coordinator you set up trials, invite people and get a daily "
                      "digest of what is missing."),
-    "regional": _("As a regional career centre you see depersonalised figures across "
+    Role.REGIONAL: _("As a regional career centre you see depersonalised figures across "
                   "schools."),
 }
 

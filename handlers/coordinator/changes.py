@@ -43,7 +43,7 @@ from handlers.refusal import Refusal
 from handlers.schedule.reminders import MOVED, outdated, parse_key
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, _
-from storage.models import FlowRun, Outbox, Person, Trial, TrialStatus
+from storage.models import FlowRun, Outbox, Person, Role, Trial, TrialStatus
 
 feature = Feature("coordinator.changes")
 
@@ -186,7 +186,7 @@ async def move_notices(ctx: Context, trial: Trial,
     """What the move means for each person affected, in their language."""
     school = await ctx.schools.get(trial.school_id)
     tz = school.timezone if school else ctx.config.timezone
-    hold = SchoolTime.of(school, ctx.config).not_before(ctx.now, "parent")
+    hold = SchoolTime.of(school, ctx.config).not_before(ctx.now, Role.PARENT)
     current = await ctx.consents.current_for_trial(trial.id)
     out: list[Outbound] = []
 
@@ -286,7 +286,7 @@ async def _cancel(ctx: Context, p: ConfirmCancel) -> list[Outbound]:
 async def cancel_notices(ctx: Context, trial: Trial) -> list[Outbound]:
     school = await ctx.schools.get(trial.school_id)
     tz = school.timezone if school else ctx.config.timezone
-    hold = SchoolTime.of(school, ctx.config).not_before(ctx.now, "parent")
+    hold = SchoolTime.of(school, ctx.config).not_before(ctx.now, Role.PARENT)
     out: list[Outbound] = []
 
     def when(person: Person) -> str:

@@ -28,7 +28,7 @@ from handlers.menu import ROLE_NAMES
 from handlers.refusal import Refusal
 from locales import Safe, _, translator
 from storage.files import MediaStore
-from storage.models import Person, School, SchoolClass
+from storage.models import Person, Role, School, SchoolClass
 
 feature = Feature("coordinator.invite_sheet")
 
@@ -59,17 +59,17 @@ async def pending_of_class(ctx: Context, school_class: SchoolClass) -> list[tupl
     order: list[tuple[Person, str]] = []
     seen: set[int] = set()
     for pupil in await ctx.people.in_class(school_class.id):
-        if pupil.anonymised_at is not None or "pupil" not in pupil.role_names:
+        if pupil.anonymised_at is not None or Role.PUPIL not in pupil.role_names:
             continue
         if pupil.id not in seen and not await ctx.people.identities(pupil.id):
-            order.append((pupil, "pupil"))
+            order.append((pupil, Role.PUPIL))
         seen.add(pupil.id)
         for parent in await ctx.people.guardians(pupil.id):
             if parent.id in seen or parent.anonymised_at is not None:
                 continue
             seen.add(parent.id)
             if not await ctx.people.identities(parent.id):
-                order.append((parent, "parent"))
+                order.append((parent, Role.PARENT))
     return order
 
 
@@ -80,7 +80,7 @@ async def issue_for_class(ctx: Context, school: School,
     for person, role in await pending_of_class(ctx, school_class):
         code = await ctx.invites.issue(person.id, role, school.id, ctx.now, ctx.config.invite_ttl)
         children = ([c.full_name for c in await ctx.people.children(person.id)
-                     if c.class_id == school_class.id] if role == "parent" else [])
+                     if c.class_id == school_class.id] if role == Role.PARENT else [])
         telegram, whatsapp = links(ctx, code)
         line = InviteLine(school.id, person.id, role, person.full_name, children, code,
                           telegram, whatsapp)
@@ -152,7 +152,7 @@ def _slip(doc: Document, slip: Slip, school: School, expires: datetime,
     doc.image(qr_png(qr_target(line), scale=6), width=QR_SIZE, x=x + SLIP_W - QR_SIZE - pad,
               y=y + pad)
     cursor = doc.text_at(x + pad, y + pad, text_w, line.person, size=10.5, bold=True)
-    if line.role == "parent":
+    if line.role == Role.PARENT:
         role = tr.plain(_("Parent of {children}"), children=", ".join(line.pupils))
     else:
         role = tr.plain(_("{role}, class {name}"), role=tr.plain(ROLE_NAMES[line.role]),
@@ -187,7 +187,7 @@ async def coordinator_class(ctx: Context, class_id: int) -> SchoolClass:
     return grant.school_class
 
 
-@feature.menu("coordinator")
+@feature.menu(Role.COORDINATOR)
 async def _invites_entry(ctx: Context) -> list[Button]:
     return [Button(ctx.tr.plain(_("✉️ Invites of a class")), ClassInvites().pack())]
 
@@ -251,7 +251,7 @@ async def _issue(ctx: Context, p: IssueClassInvites) -> list[Outbound]:
     for slip in slips:
         line = slip.line
         who = (tr(_("{name}, parent of {children}"), name=line.person,
-                  children=", ".join(line.pupils)) if line.role == "parent" else
+                  children=", ".join(line.pupils)) if line.role == Role.PARENT else
                tr(_("{name}, pupil"), name=line.person))
         link = line.telegram_link or line.whatsapp_link
         lines.append(Safe(f"{who}\n<b>{line.code}</b>" + (f" {link}" if link else "")))

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from handlers.context import Context
 from handlers.feature import ROLE_ORDER
-from storage.models import Person
+from storage.models import Person, Role
 
 
 @dataclass
@@ -26,7 +26,7 @@ class InviteLine:
 
 
 def primary_role(person: Person) -> str:
-    return next((r for r in ROLE_ORDER if r in person.role_names), "pupil")
+    return next((r for r in ROLE_ORDER if r in person.role_names), Role.PUPIL)
 
 
 def links(ctx: Context, code: str) -> tuple[str | None, str | None]:
@@ -51,7 +51,7 @@ async def issue_for_pending(ctx: Context, school_id: int | None = None,
         code = await ctx.invites.issue(person.id, main, person.school_id, ctx.now,
                                        ctx.config.invite_ttl)
         pupils = ([c.full_name for c in await ctx.people.children(person.id)]
-                  if "parent" in person.role_names else [])
+                  if Role.PARENT in person.role_names else [])
         telegram, whatsapp = links(ctx, code)
         lines.append(InviteLine(person.school_id, person.id, main, person.full_name, pupils,
                                 code, telegram, whatsapp))

@@ -43,7 +43,7 @@ from handlers.menu import menu_button
 from handlers.refusal import Refusal
 from locales import Safe, Translator, _, escape
 from storage.importer.plan import band
-from storage.models import FlowRun, Partner, Person, RunStatus, School, SchoolClass, Site
+from storage.models import FlowRun, Partner, Person, Role, RunStatus, School, SchoolClass, Site
 
 feature = Feature("coordinator.setup")
 
@@ -188,7 +188,7 @@ async def mentors_of_site(ctx: Context, school_id: int, site_id: int | None) -> 
     found = await ctx.trial_setup.site(school_id, site_id)
     if found is None:
         return []
-    return await ctx.trial_setup.staff(school_id, "mentor", found[1].id)
+    return await ctx.trial_setup.staff(school_id, Role.MENTOR, found[1].id)
 
 
 @feature.options_from("sites")
@@ -214,7 +214,7 @@ async def _teachers(ctx: Context, run: FlowRun) -> list[Option]:
     school_id = _school_id(ctx, run)
     if school_id is None:
         return []
-    return _people(await ctx.trial_setup.staff(school_id, "teacher"))
+    return _people(await ctx.trial_setup.staff(school_id, Role.TEACHER))
 
 
 @feature.options_from("classes")
@@ -288,8 +288,8 @@ async def draft_of(ctx: Context, run: FlowRun, school: School,
                   "photo_policy": photo if photo in TIER_LABELS else None}
     found = await repo.site(school.id, site_id)
     site, partner = found if found else (None, None)
-    mentors = await repo.staff(school.id, "mentor", partner.id) if partner else []
-    teachers = await repo.staff(school.id, "teacher")
+    mentors = await repo.staff(school.id, Role.MENTOR, partner.id) if partner else []
+    teachers = await repo.staff(school.id, Role.TEACHER)
     school_class = await repo.school_class(school.id, _id(answers, "class"))
     if school_class is not None:  # Annex 2's grade band, as the import sets it
         fields["grade_band"] = band(school_class.grade) or fields.get("grade_band")
@@ -361,7 +361,7 @@ async def _setup_context(ctx: Context, run: FlowRun) -> dict[str, Any]:
     if found is not None:
         site, partner = found
         values["site_policy"] = tr(TIER_LABELS.get(site.photo_policy, _("not set")))
-        if run.step_id == "mentor" and not await repo.staff(school.id, "mentor", partner.id):
+        if run.step_id == "mentor" and not await repo.staff(school.id, Role.MENTOR, partner.id):
             values["mentor_note"] = Safe("\n\n<i>" + tr(_(
                 "No mentor of {partner} has joined the school's lists yet: skip this step, "
                 "import the mentor and assign them later."), partner=partner.name) + "</i>")

@@ -42,7 +42,7 @@ from handlers.participation import took_part_in
 from handlers.refusal import Refusal
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
-from storage.models import MentorStatus, OutboxStatus, Person, Trial, TrialStatus
+from storage.models import MentorStatus, OutboxStatus, Person, Role, Trial, TrialStatus
 from storage.repos.journal import TrialFacts
 from storage.repos.summaries import APPROVED, DRAFT, SENT
 
@@ -62,10 +62,10 @@ async def pending_people(ctx: Context, trial: Trial) -> list[tuple[Person, str]]
     guardians = await ctx.people.guardians_of(p.pupil_id for p in participants)
     wanted: list[tuple[int, str]] = []
     for p in participants:
-        wanted.append((p.pupil_id, "pupil"))
-        wanted += [(parent, "parent") for parent in guardians.get(p.pupil_id, [])]
-    wanted += [(i, role) for i, role in ((trial.mentor_id, "mentor"),
-                                         (trial.escort_id, "teacher")) if i]
+        wanted.append((p.pupil_id, Role.PUPIL))
+        wanted += [(parent, Role.PARENT) for parent in guardians.get(p.pupil_id, [])]
+    wanted += [(i, role) for i, role in ((trial.mentor_id, Role.MENTOR),
+                                         (trial.escort_id, Role.TEACHER)) if i]
     people = await ctx.people.many(i for i, _role in wanted)
     joined = await ctx.trial_setup.joined(people.keys())
     seen: set[int] = set()
@@ -304,7 +304,7 @@ async def _issue(ctx: Context, p: IssueTrialInvites) -> list[Outbound]:
         code = await ctx.invites.issue(person.id, role, school.id, ctx.now,
                                        ctx.config.invite_ttl)
         children = ([c.full_name for c in await ctx.people.children(person.id)
-                     if c.id in on_trial] if role == "parent" else [])
+                     if c.id in on_trial] if role == Role.PARENT else [])
         telegram, whatsapp = links(ctx, code)
         slips.append(Slip(InviteLine(school.id, person.id, role, person.full_name, children,
                                      code, telegram, whatsapp),
@@ -330,7 +330,7 @@ async def _issue(ctx: Context, p: IssueTrialInvites) -> list[Outbound]:
                 trial=trial.title)]
     for slip in slips:
         line = slip.line
-        if line.role == "parent":
+        if line.role == Role.PARENT:
             who = tr(_("{name}, parent of {children}"), name=line.person,
                      children=", ".join(line.pupils))
         else:

@@ -20,7 +20,7 @@ from handlers.events import Button, Outbound
 from handlers.feature import Feature
 from handlers.refusal import Refusal
 from locales import Safe, Translator, _
-from storage.models import Person, School, Trial
+from storage.models import Person, Role, School, Trial
 
 feature = Feature("coordinator.trials")
 
@@ -74,7 +74,7 @@ def span(tr: Translator, starts: datetime, ends: datetime, tz: str) -> str:
     return f"{day}, {tr.time(starts, tz)}–{tr.time(ends, tz)}"
 
 
-@feature.menu("coordinator")
+@feature.menu(Role.COORDINATOR)
 async def _entries(ctx: Context) -> list[Button]:
     if coordinator(ctx) is None:
         return []

@@ -22,7 +22,7 @@ from handlers.menu import ROLE_NAMES
 from handlers.refusal import Refusal
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, Translator, _
-from storage.models import OutboxStatus
+from storage.models import OutboxStatus, Role
 from storage.repos.outbox_report import Undelivered
 
 feature = Feature("digest.delivery_report")
@@ -43,7 +43,7 @@ async def _school_of_coordinator(ctx: Context) -> int | None:
     return grant.school_id if grant is not None else None
 
 
-@feature.menu("coordinator")
+@feature.menu(Role.COORDINATOR)
 async def _entry(ctx: Context) -> list[Button]:
     school_id = await _school_of_coordinator(ctx)
     if school_id is None:

@@ -28,7 +28,7 @@ from handlers.mentor.short_card import Entry, is_trial_day, roster, trial_zone
 from handlers.refusal import Refusal
 from handlers.schedule.timeline import Recipient, Reminder
 from locales import Safe, _
-from storage.models import Attendance, Participant, Person, Trial, TrialStatus
+from storage.models import Attendance, Participant, Person, Role, Trial, TrialStatus
 from storage.repos.attendance import QUICK_MARKS
 
 feature = Feature("escort.attendance")
@@ -233,7 +233,7 @@ async def _attendance_build(ctx: Context, trial: Trial, recipient: Recipient,
 
 
 feature.reminder(Reminder(
-    purpose="escort.attendance", audience="teacher", anchor="start",
+    purpose="escort.attendance", audience=Role.TEACHER, anchor="start",
     offsets=(timedelta(0),),
     recipients=_escort_of, pending=_unmarked, build=_attendance_build,
 ))
@@ -242,7 +242,7 @@ feature.reminder(Reminder(
 # --- the menu -------------------------------------------------------------------------------
 
 
-@feature.menu("teacher")
+@feature.menu(Role.TEACHER)
 async def _teacher_menu(ctx: Context) -> list[Button]:
     """The trials the teacher escorts today: short card, attendance, +/− card."""
     assert ctx.person is not None

@@ -27,7 +27,7 @@ from handlers.mentor.short_card import is_trial_day, trial_zone
 from handlers.refusal import Refusal
 from handlers.schedule.timeline import Recipient, Reminder
 from locales import Safe, _, escape
-from storage.models import FlowRun, MentorStatus, Person, RunStatus, Trial, TrialStatus
+from storage.models import FlowRun, MentorStatus, Person, Role, RunStatus, Trial, TrialStatus
 
 feature = Feature("mentor.confirm")
 
@@ -206,7 +206,7 @@ async def _confirm_build(ctx: Context, trial: Trial, recipient: Recipient,
 
 
 feature.reminder(Reminder(
-    purpose="mentor.confirm", audience="mentor", anchor="start",
+    purpose="mentor.confirm", audience=Role.MENTOR, anchor="start",
     offsets=(timedelta(days=-2), timedelta(days=-1)),
     recipients=_mentor_of, pending=_unanswered, build=_confirm_build,
 ))
@@ -221,7 +221,7 @@ STATUS_LABELS: dict[str, str] = {
 }
 
 
-@feature.menu("mentor")
+@feature.menu(Role.MENTOR)
 async def _mentor_menu(ctx: Context) -> list[Button]:
     """Per trial: the confirmation until it starts, the short card on the day, the rubric
     from the start until the card is submitted."""

@@ -42,6 +42,7 @@ from storage.models import (
     FlowRun,
     MentorStatus,
     Person,
+    Role,
     RunStatus,
     Trial,
     TrialStatus,
@@ -466,13 +467,13 @@ async def _next_morning(ctx: Context, trial: Trial, recipient: Recipient,
 
 
 feature.reminder(Reminder(
-    purpose="mentor.rubric", audience="mentor", anchor="end",
+    purpose="mentor.rubric", audience=Role.MENTOR, anchor="end",
     offsets=(timedelta(0), timedelta(hours=3)),
     recipients=_mentor_of, pending=_card_missing, build=_at_the_end,
 ))
 # "The next morning" is a time of day, so it is a reminder of its own.
 feature.reminder(Reminder(
-    purpose="mentor.rubric.morning", audience="mentor", anchor="end",
+    purpose="mentor.rubric.morning", audience=Role.MENTOR, anchor="end",
     offsets=(timedelta(days=1),), at_local="09:00",
     recipients=_mentor_of, pending=_card_missing, build=_next_morning,
 ))

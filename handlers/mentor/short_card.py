@@ -28,6 +28,7 @@ from storage.models import (
     Participant,
     Participation,
     Person,
+    Role,
     Trial,
     TrialStatus,
 )
@@ -196,12 +197,12 @@ async def _card_build(ctx: Context, trial: Trial, recipient: Recipient,
 
 
 feature.reminder(Reminder(
-    purpose="card.short", audience="mentor",  # and the escort: staff, no quiet hours
+    purpose="card.short", audience=Role.MENTOR,  # and the escort: staff, no quiet hours
     anchor="start", offsets=(timedelta(0),), at_local=MORNING,
     recipients=_card_recipients, pending=_card_at_morning, build=_card_build,
 ))
 feature.reminder(Reminder(
-    purpose="card.short.early", audience="mentor",
+    purpose="card.short.early", audience=Role.MENTOR,
     anchor="start", offsets=(-LEAD,),
     recipients=_card_recipients, pending=_card_early, build=_card_build,
 ))

@@ -32,7 +32,7 @@ from handlers.privacy.withdrawal import stop_processing
 from handlers.refusal import Refusal
 from handlers.schedule.timeline import Recipient, Reminder, per_trial
 from locales import Safe, Translator, _
-from storage.models import Consent, FlowRun, Person, RunStatus, Trial, TrialStatus
+from storage.models import Consent, FlowRun, Person, Role, RunStatus, Trial, TrialStatus
 from storage.repos.consents import Consents, differ
 
 feature = Feature("parent.consent")
@@ -142,7 +142,7 @@ async def _view(ctx: Context, trial: Trial, pupil: Person) -> Outbound:
 
 # --- the menu and its buttons ------------------------------------------------------------
 
-@feature.menu("parent")
+@feature.menu(Role.PARENT)
 async def _parent_menu(ctx: Context) -> list[Button]:
     """One entry per child and upcoming or recent trial, marked with the consent state."""
     assert ctx.person is not None
@@ -415,15 +415,15 @@ async def _logistics(ctx: Context, trial: Trial, r: Recipient, n: int) -> list[O
 _DAY = timedelta(days=1)
 
 feature.reminder(Reminder(
-    purpose="consent.request", audience="parent", anchor="added", offsets=(timedelta(0),),
+    purpose="consent.request", audience=Role.PARENT, anchor="added", offsets=(timedelta(0),),
     recipients=_parents, pending=_request_pending, build=_request,
 ))
 feature.reminder(Reminder(
-    purpose="consent.reminder", audience="parent", anchor="start", offsets=(-3 * _DAY, -_DAY),
+    purpose="consent.reminder", audience=Role.PARENT, anchor="start", offsets=(-3 * _DAY, -_DAY),
     recipients=_parents, pending=_reminder_pending, build=_remind,
 ))
 feature.reminder(Reminder(
-    purpose="logistics", audience="pupil", anchor="start", offsets=(-_DAY,),
+    purpose="logistics", audience=Role.PUPIL, anchor="start", offsets=(-_DAY,),
     recipients=_family, pending=_logistics_pending, build=_logistics, at_local="18:00",
 ))
 

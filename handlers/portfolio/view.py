@@ -38,6 +38,7 @@ from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import (
     Person,
+    Role,
 )
 
 feature = Feature("portfolio.view")
@@ -70,7 +71,7 @@ async def family_pupil(ctx: Context, pupil_id: int) -> Person:
 # --- the menu and the chat --------------------------------------------------------------------
 
 
-@feature.menu("pupil")
+@feature.menu(Role.PUPIL)
 async def _pupil_menu(ctx: Context) -> list[Button]:
     assert ctx.person is not None
     if ctx.person.id not in await ctx.portfolio.with_entries([ctx.person.id]):
@@ -78,7 +79,7 @@ async def _pupil_menu(ctx: Context) -> list[Button]:
     return [Button(ctx.tr.plain(_("🗂 My portfolio")), ShowPortfolio(ctx.person.id).pack())]
 
 
-@feature.menu("parent")
+@feature.menu(Role.PARENT)
 async def _parent_menu(ctx: Context) -> list[Button]:
     assert ctx.person is not None
     children = await ctx.people.children(ctx.person.id)

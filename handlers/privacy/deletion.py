@@ -39,7 +39,7 @@ from handlers.privacy.retention import unlink_after_commit
 from handlers.refusal import Refusal
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, _
-from storage.models import DeletionRequest, Person
+from storage.models import DeletionRequest, Person, Role
 from storage.repos.privacy import CONFIRMED, DECLINED, PENDING
 
 feature = Feature("privacy.deletion")
@@ -66,7 +66,7 @@ async def ask(ctx: Context) -> list[Outbound]:
         if await access.check(ctx, Action.REQUEST_DELETION, pupil_id=child.id) is not None:
             options.append(child)
     if not options:
-        if access.holds(person, "pupil"):
+        if access.holds(person, Role.PUPIL):
             return await pupil_asks(ctx, person)
         raise Refusal()
     if len(options) == 1:
@@ -83,7 +83,7 @@ async def pupil_asks(ctx: Context, pupil: Person) -> list[Outbound]:
     """A pupil's request goes to their parents, who make it for them."""
     parents = [p for p in await ctx.people.guardians(pupil.id) if p.anonymised_at is None]
     school = await ctx.school_of(pupil)
-    hold = SchoolTime.of(school, ctx.config).not_before(ctx.now, "parent")
+    hold = SchoolTime.of(school, ctx.config).not_before(ctx.now, Role.PARENT)
     day = ctx.now.date().isoformat()
     out = [ctx.say(_(
         "Your parent (your legal representative) asks for this on your behalf: I have sent "
@@ -140,7 +140,7 @@ async def _forget_button(ctx: Context, p: AskDeletion) -> list[Outbound]:
     grant = await access.check(ctx, Action.REQUEST_DELETION, pupil_id=p.subject_id)
     if grant is None or grant.pupil is None:
         if ctx.person is not None and p.subject_id == ctx.person.id \
-                and access.holds(ctx.person, "pupil"):
+                and access.holds(ctx.person, Role.PUPIL):
             return await pupil_asks(ctx, ctx.person)
         raise Refusal()
     return [confirm_question(ctx, grant.pupil)]
@@ -254,7 +254,7 @@ async def _decline(ctx: Context, p: DeclineDeletion) -> list[Outbound]:
     return out
 
 
-@feature.menu("coordinator")
+@feature.menu(Role.COORDINATOR)
 async def _open_requests(ctx: Context) -> list[Button]:
     person = access.coordinator(ctx.person)
     if person is None or person.school_id is None:

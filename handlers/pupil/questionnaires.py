@@ -29,6 +29,7 @@ from storage.models import (
     FlowRun,
     Participation,
     PhotoTier,
+    Role,
     RunStatus,
     Trial,
     most_restrictive,
@@ -99,7 +100,7 @@ REFLECTIONS: tuple[tuple[Flow, type[StartAfter] | type[StartTrace], str], ...] =
 )
 
 
-@feature.menu("pupil")
+@feature.menu(Role.PUPIL)
 async def _pupil_menu(ctx: Context) -> list[Button]:
     assert ctx.person is not None
     buttons = []
@@ -316,15 +317,15 @@ async def _trace(ctx: Context, trial: Trial, r: Recipient, n: int) -> list[Outbo
 
 
 feature.reminder(Reminder(
-    purpose="pupil.before", audience="pupil", anchor="start", offsets=(-_DAY,),
+    purpose="pupil.before", audience=Role.PUPIL, anchor="start", offsets=(-_DAY,),
     recipients=_pupils, pending=_before_pending, build=_before, at_local="15:00",
 ))
 feature.reminder(Reminder(
-    purpose="pupil.after", audience="pupil", anchor="end", offsets=(timedelta(0), _DAY),
+    purpose="pupil.after", audience=Role.PUPIL, anchor="end", offsets=(timedelta(0), _DAY),
     recipients=_took_part, pending=_reflection_pending(AFTER_TRIAL), build=_after,
 ))
 feature.reminder(Reminder(
-    purpose="pupil.trace", audience="pupil", anchor="end", offsets=(_DAY, 2 * _DAY),
+    purpose="pupil.trace", audience=Role.PUPIL, anchor="end", offsets=(_DAY, 2 * _DAY),
     recipients=_took_part, pending=_reflection_pending(TRACE), build=_trace, at_local="15:00",
 ))
 

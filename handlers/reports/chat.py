@@ -21,6 +21,7 @@ from handlers.reports.journal import (
 from handlers.reports.targets import Targets, school_year, targets, targets_xlsx
 from handlers.reports.trial_report import trial_report_pdf
 from locales import Translator, _
+from storage.models import Role
 
 feature = Feature("reports.chat")
 
@@ -36,7 +37,7 @@ async def school_targets(ctx: Context, school_id: int, start_year: int | None = 
     journal = ctx.journal
     facts = await journal.facts(await journal.trials(school_id, since, until))
     return targets(facts, await ctx.schools.classes(school_id),
-                   await ctx.people.with_role(school_id, "pupil"), ctx.now)
+                   await ctx.people.with_role(school_id, Role.PUPIL), ctx.now)
 
 
 async def school_journal(ctx: Context, school_id: int, since: datetime | None,
@@ -58,7 +59,7 @@ def _document(ctx: Context, data: bytes, mime: str, name: str, caption: str) -> 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@feature.menu("coordinator")
+@feature.menu(Role.COORDINATOR)
 async def _reports_entry(ctx: Context) -> list[Button]:
     return [Button(ctx.tr.plain(_("📊 Journal and reports")), Reports().pack())]
 

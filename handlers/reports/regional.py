@@ -19,11 +19,12 @@ from handlers.reports.figures import regional_files
 from handlers.reports.targets import school_year
 from locales import _
 from storage.files import MediaStore
+from storage.models import Role
 
 feature = Feature("reports.regional")
 
 
-@feature.menu("regional")
+@feature.menu(Role.REGIONAL)
 async def _analytics_entry(ctx: Context) -> list[Button]:
     return [Button(ctx.tr.plain(_("📊 Figures across schools")), RegionalFigures().pack())]
 

@@ -55,7 +55,7 @@ from handlers.summary.compose import (
 )
 from locales import Safe, Translator, _
 from storage.files import MediaStore
-from storage.models import FlowRun, Person, Summary
+from storage.models import FlowRun, Person, Role, Summary
 from storage.repos.summaries import APPROVED, DRAFT
 
 feature = Feature("summary.family")
@@ -96,7 +96,7 @@ async def deliver(ctx: Context, f: Facts) -> list[Outbound]:
     if not targets:
         return []
     clock = SchoolTime.of(await ctx.schools.get(f.trial.school_id), ctx.config)
-    hold = clock.not_before(ctx.now, "parent")
+    hold = clock.not_before(ctx.now, Role.PARENT)
     out = []
     for parent in targets:
         message = family_message(ctx, f, parent)
@@ -277,15 +277,15 @@ async def _drafts(ctx: Context) -> list[Button]:
     return buttons
 
 
-@feature.menu("teacher")
+@feature.menu(Role.TEACHER)
 async def _teacher_menu(ctx: Context) -> list[Button]:
     return await _drafts(ctx)
 
 
-@feature.menu("coordinator")
+@feature.menu(Role.COORDINATOR)
 async def _coordinator_menu(ctx: Context) -> list[Button]:
     assert ctx.person is not None
-    if "teacher" in ctx.person.role_names:
+    if Role.TEACHER in ctx.person.role_names:
         return []  # the teacher's section lists them already
     return await _drafts(ctx)
 
@@ -310,7 +310,7 @@ async def family_summary(ctx: Context, summary_id: int | None = None,
     return f
 
 
-@feature.menu("parent")
+@feature.menu(Role.PARENT)
 async def _parent_menu(ctx: Context) -> list[Button]:
     assert ctx.person is not None
     children = {c.id: c for c in await ctx.people.children(ctx.person.id)}
