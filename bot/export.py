@@ -234,7 +234,7 @@ async def _journal(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 async def _trial(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
     from handlers.reports.trial_report import trial_report_pdf
-    from storage.repos.journal import Journal
+    from storage.reads.journal import Journal
 
     journal = Journal(ctx.session)
     trial = await journal.trial(args.trial_id)
@@ -269,7 +269,7 @@ async def _portfolio(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
 
 async def _region(ctx: Any, args: argparse.Namespace, tr: Any) -> Outcome:
     from handlers.reports.figures import regional_files
-    from storage.repos.journal import Journal
+    from storage.reads.journal import Journal
 
     since, until = _range(args.since, args.until, ctx.config.timezone)
     files = await regional_files(Journal(ctx.session), since, until, ctx.now, tr)

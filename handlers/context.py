@@ -16,18 +16,18 @@ if TYPE_CHECKING:  # the wiring's types name Context; at run time it is handed i
     from handlers.feature import Wiring
 from locales import Safe, Translator, translator
 from storage.models import Identity, Person, School
+from storage.reads.digest import DigestRepo
+from storage.reads.due_work import DueWork
+from storage.reads.journal import Journal
+from storage.reads.outbox_report import OutboxReport
 from storage.repos.access import AccessRepo
 from storage.repos.attendance import AttendanceBook
 from storage.repos.audit import Audit
 from storage.repos.consents import Consents
-from storage.repos.digest import DigestRepo
-from storage.repos.due_work import DueWork
 from storage.repos.flows import FlowRuns
 from storage.repos.invites import Invites
-from storage.repos.journal import Journal
 from storage.repos.media import MediaRepo
 from storage.repos.messaging import OutboxRepo
-from storage.repos.outbox_report import OutboxReport
 from storage.repos.overlaps import Overlaps
 from storage.repos.people import People
 from storage.repos.portfolio import Portfolio

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.models import Attendance, Participation
-from storage.repos.digest import TrialProgress
-from storage.repos.journal import TrialFacts
+from storage.reads.digest import TrialProgress
+from storage.reads.journal import TrialFacts
 from storage.repos.rubric import REFLECTION_FLOWS
 
 

@@ -14,7 +14,7 @@ from handlers.features import WIRING
 from handlers.reports.figures import regional_files
 from locales import translator
 from storage.models import Partner, Person, School, Trial
-from storage.repos.journal import Journal
+from storage.reads.journal import Journal
 
 from .demo_school import COORDINATOR, PUPILS
 from .test_export import held

@@ -9,8 +9,8 @@ from handlers.participation import meaningful_in, meaningful_on, present, took_p
 from handlers.reports.figures import regional_cells
 from handlers.reports.targets import targets
 from storage.models import FlowRun, Trial
-from storage.repos.digest import DigestRepo
-from storage.repos.journal import Journal
+from storage.reads.digest import DigestRepo
+from storage.reads.journal import Journal
 from storage.repos.people import People
 from storage.repos.schools import Schools
 

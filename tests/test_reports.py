@@ -26,8 +26,8 @@ from handlers.reports.targets import targets
 from locales import translator
 from storage.importer import import_files
 from storage.models import Participant, Person, School, Trial
+from storage.reads.journal import Journal
 from storage.repos.consents import Consents
-from storage.repos.journal import Journal
 from storage.repos.people import People
 from storage.repos.schools import Schools
 

@@ -43,7 +43,7 @@ from handlers.refusal import Refusal
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import MentorStatus, OutboxStatus, Person, Role, Trial, TrialStatus
-from storage.repos.journal import TrialFacts
+from storage.reads.journal import TrialFacts
 from storage.repos.summaries import APPROVED, DRAFT, SENT
 
 feature = Feature("coordinator.status")

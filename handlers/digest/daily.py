@@ -25,7 +25,7 @@ from handlers.schedule.school_time import SchoolTime
 from locales import Safe, Translator, _, escape
 from storage.files import MediaStore
 from storage.models import MentorStatus, Person, School, Trial
-from storage.repos.digest import Contact, TrialProgress
+from storage.reads.digest import Contact, TrialProgress
 
 feature = Feature("digest.daily")
 

@@ -23,7 +23,7 @@ from handlers.refusal import Refusal
 from handlers.schedule.school_time import SchoolTime
 from locales import Safe, Translator, _
 from storage.models import OutboxStatus, Role
-from storage.repos.outbox_report import Undelivered
+from storage.reads.outbox_report import Undelivered
 
 feature = Feature("digest.delivery_report")
 

@@ -12,7 +12,7 @@ from handlers.participation import meaningful_on, took_part_in
 from locales import Translator, _
 from storage.importer.plan import band
 from storage.models import MentorStatus
-from storage.repos.journal import Journal, TrialFacts
+from storage.reads.journal import Journal, TrialFacts
 from storage.sheets import csv_writer
 
 # Groups of fewer pupils than this are never shown in depersonalised figures.

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from locales import Translator, _
 from storage.models import Media, PhotoTier, most_restrictive
-from storage.repos.journal import TrialFacts
+from storage.reads.journal import TrialFacts
 from storage.sheets import csv_writer, safe_workbook
 
 FORMATS = {"in_person": _("in person"), "online": _("online"), "hybrid": _("hybrid")}

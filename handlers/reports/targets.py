@@ -27,7 +27,7 @@ from handlers.reports.journal import (
 )
 from locales import Translator, _
 from storage.models import Person, SchoolClass
-from storage.repos.journal import TrialFacts
+from storage.reads.journal import TrialFacts
 from storage.sheets import safe_workbook
 
 CONTACTS_TARGET = 4

@@ -15,7 +15,7 @@ from handlers.reports.journal import (
     kept_media,
 )
 from locales import Translator, _
-from storage.repos.journal import TrialFacts
+from storage.reads.journal import TrialFacts
 
 # --- one trial's report ---------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from handlers.feature import Feature
 from handlers.schedule.school_time import SchoolTime, parse_hhmm
 from handlers.schedule.timeline import Recipient, Reminder, remember_per_trial
 from storage.models import Outbox, Trial, TrialStatus
-from storage.repos.due_work import chunks
+from storage.repos.sql import chunks
 
 feature = Feature("schedule.reminders")
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Answer, FlowRun, RunStatus
 
-from .upsert import upsert
+from .sql import upsert
 
 # Built once: these run on every answer (building them anew cost as much as running them).
 _ACTIVE_FOR = (select(FlowRun)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from storage.models import Outbox, OutboxStatus, ProcessedInbound
 
-from .upsert import insert_ignore
+from .sql import insert_ignore
 
 
 class InboundLog:

@@ -21,11 +21,11 @@ from storage.models import (
     Trial,
     TrialStatus,
 )
+from storage.repos.sql import chunks
 
 from .consents import took_part
-from .due_work import chunks
 from .rubric import RUBRIC_FLOW
-from .upsert import insert_ignore
+from .sql import insert_ignore
 
 Answers = dict[str, dict[str, Any]]
 PUPIL_FLOWS = ("pupil.before", "pupil.after", "pupil.trace")

@@ -35,8 +35,8 @@ from storage.models import (
     Summary,
     Trial,
 )
+from storage.repos.sql import chunks
 
-from .due_work import chunks
 from .rubric import RUBRIC_FLOW
 
 PENDING, CONFIRMED, DECLINED, DONE = "pending", "confirmed", "declined", "done"

@@ -19,10 +19,10 @@ from storage.models import (
     Trial,
     TrialStatus,
 )
+from storage.repos.sql import chunks
 
 from .consents import took_part
-from .due_work import chunks
-from .upsert import insert_ignore
+from .sql import insert_ignore
 
 AFTER_FLOW = "pupil.after"
 DRAFT, APPROVED, SENT = SummaryStatus.DRAFT, SummaryStatus.APPROVED, SummaryStatus.SENT

@@ -20,7 +20,7 @@ from storage.models import (
     WhatsAppMessage,
 )
 
-from .upsert import insert_ignore
+from .sql import insert_ignore
 
 CHANNEL = "whatsapp"
 # An outbox row that may only go out once the person writes again: a row refused for want of

@@ -1,7 +1,9 @@
-"""INSERT … ON CONFLICT on whichever backend the session is bound to."""
+"""The SQL helpers every repository shares: INSERT … ON CONFLICT on whichever backend the
+session is bound to, and long id lists in chunks."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,3 +40,10 @@ def upsert(session: AsyncSession, table: Any, keys: list[str], update: list[str]
         _BUILT[key] = statement.on_conflict_do_update(
             index_elements=keys, set_={c: statement.excluded[c] for c in update})
     return _BUILT[key]
+
+# Ids per IN (…) list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535.
+CHUNK = 500
+
+def chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]

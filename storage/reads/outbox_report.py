@@ -10,8 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Outbox, OutboxStatus, Person, Trial
-
-from .due_work import chunks
+from storage.repos.sql import chunks
 
 
 @dataclass(frozen=True)

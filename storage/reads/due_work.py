@@ -14,14 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Outbox, OutboxStatus, Participant, Trial, TrialStatus
-
-# Ids per IN (…) list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535.
-CHUNK = 500
-
-
-def chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
+from storage.repos.sql import CHUNK, chunks
 
 
 class DueWork:

@@ -27,9 +27,8 @@ from storage.models import (
     Trial,
     TrialStatus,
 )
-
-from .consents import Consents
-from .rubric import CRITERION_IDS, RUBRIC_FLOW, is_rated
+from storage.repos.consents import Consents
+from storage.repos.rubric import CRITERION_IDS, RUBRIC_FLOW, is_rated
 
 Answers = dict[str, dict[str, Any]]
 # The pupil's questionnaires the journal reports (before, after, trace).

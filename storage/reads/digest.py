@@ -28,10 +28,9 @@ from storage.models import (
     Trial,
     TrialStatus,
 )
-
-from .consents import Consents
-from .due_work import chunks
-from .rubric import REFLECTION_FLOWS, Rubrics
+from storage.repos.consents import Consents
+from storage.repos.rubric import REFLECTION_FLOWS, Rubrics
+from storage.repos.sql import chunks
 
 
 @dataclass
