@@ -10,7 +10,7 @@ import pytest
 
 from flows.engine import DONE, ButtonInput, Checked, Engine, TextInput
 from flows.model import Choice, Flow, Option, Pick, Text
-from handlers.coordinator.setup import (
+from handlers.coordinator.when import (
     END_FIRST,
     NO_SUCH_DATE,
     NO_SUCH_TIME,

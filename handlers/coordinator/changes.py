@@ -9,6 +9,9 @@ time still waiting in the outbox are withdrawn. Cancelling: the trial is marked 
 (the timeline skips it from then on), its waiting timed messages are withdrawn, and the
 open conversations about it are closed. Messages to pupils and parents wait for the end of
 quiet hours like every other message to them.
+
+Moving, cancelling and re-staffing share what a change owes everyone affected (notices,
+withdrawn messages, closed conversations); they stay in one module for that.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from handlers.coordinator.buttons import (
     ShowTrial,
 )
 from handlers.coordinator.overlaps import overlap_lines
-from handlers.coordinator.setup import example_when, mentors_of_site, stored_when
+from handlers.coordinator.setup import mentors_of_site
 from handlers.coordinator.trials import managed_trial, reply, school_of, school_trial, span
+from handlers.coordinator.when import example_when, stored_when
 from handlers.events import Button, Outbound
 from handlers.feature import Feature
 from handlers.mentor.confirm import confirmation

@@ -7,6 +7,9 @@ one ``mentor.rubric`` run; the optional 2-minute feedback reopens that run when 
 asks for it. Until the card is submitted any rating can be changed from the overview; after
 that the card is read-only. Every id in a button is checked: the run must be the mentor's,
 its trial theirs (Trial.mentor_id) and the pupil on it.
+
+One module, a little over the usual size, because the card is one conversation: rating,
+the overview, changing a rating, submitting and the prompts that lead to it read together.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ newest row for (trial, pupil) stands. When the two parents' own latest decisions
 school coordinator is told at once; ``Consents.conflicts`` lists them for the digest.
 A parent acts only for their own children (guardian links made by the school) and only on
 trials those children are on: every payload is checked against the database.
+
+Slightly over the usual size on purpose: the decision, its withdrawal and the reminders that
+ask for it are one ledger's rules and read together.
 """
 
 from __future__ import annotations

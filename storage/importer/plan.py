@@ -15,6 +15,10 @@ with ``existing`` set) and lays the file's rows over it, matched by natural key:
 Nothing is written here; :mod:`storage.importer.write` writes the plan when no problem was
 found. Only the columns a sheet has are written: a missing optional column leaves stored
 values alone, an empty cell in a present column clears them.
+
+Long because every sheet's rows are checked against each other and against what is stored
+in one pass (a class named in the people sheet, a site in the trials sheet); splitting it by
+sheet would split those cross-checks.
 """
 
 from __future__ import annotations
