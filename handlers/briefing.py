@@ -53,7 +53,9 @@ def when(card: TrialCard, tr: Translator) -> str:
                           tr.time(trial.ends_at, card.timezone))
 
 
-def _contact(person: Person | None, *, position: bool = True, phone: bool = True) -> Safe | None:
+def contact_line(person: Person | None, *, position: bool = True,
+                 phone: bool = True) -> str | None:
+    """"Name, position, phone" as plain text (the summary's PDF uses it too)."""
     if person is None:
         return None
     parts = [person.full_name]
@@ -61,7 +63,12 @@ def _contact(person: Person | None, *, position: bool = True, phone: bool = True
         parts.append(person.position)
     if phone and person.phone:
         parts.append(person.phone)
-    return Safe(", ".join(escape(p) for p in parts))
+    return ", ".join(parts)
+
+
+def _contact(person: Person | None, *, position: bool = True, phone: bool = True) -> Safe | None:
+    line = contact_line(person, position=position, phone=phone)
+    return Safe(escape(line)) if line is not None else None
 
 
 def _section(tr: Translator, title: str, lines: Sequence[str]) -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flows.pupil_after import AFTER_TRIAL
-from handlers.briefing import TrialCard, load_card, when
+from handlers.briefing import TrialCard, contact_line, load_card, when
 from handlers.context import Context
 from handlers.events import Button
 from handlers.portfolio.entries import pictures, shown_media
@@ -126,17 +126,6 @@ def personal_line(f: Facts, tr: Translator) -> str:
     return " ".join(parts)
 
 
-def _person(person: Person | None, position: bool = True, phone: bool = False) -> str | None:
-    if person is None:
-        return None
-    parts = [person.full_name]
-    if position and person.position:
-        parts.append(person.position)
-    if phone and person.phone:
-        parts.append(person.phone)
-    return ", ".join(parts)
-
-
 @dataclass
 class Section:
     title: str
@@ -162,9 +151,9 @@ def sections(f: Facts, tr: Translator) -> list[Section]:
     if card.site:
         where.append(tr.plain(_("Site: {address}"), address=", ".join(
             x for x in (card.site.address, card.site.place) if x)))
-    if (mentor := _person(card.mentor)) is not None:
+    if (mentor := contact_line(card.mentor, phone=False)) is not None:
         where.append(tr.plain(_("Mentor: {mentor}"), mentor=mentor))
-    if (escort := _person(card.escort, position=False)) is not None:
+    if (escort := contact_line(card.escort, position=False, phone=False)) is not None:
         where.append(tr.plain(_("Escorting teacher: {escort}"), escort=escort))
     where.append(tr.plain(_("When: {when}"), when=when(card, tr)))
 
@@ -213,9 +202,9 @@ def sections(f: Facts, tr: Translator) -> list[Section]:
         nxt += [f"• {tr.plain(long)}" for _label, long in NEXT_STEPS.values()]
 
     contacts = []
-    if (teacher := _person(f.class_teacher, position=False, phone=True)) is not None:
+    if (teacher := contact_line(f.class_teacher, position=False)) is not None:
         contacts.append(tr.plain(_("Class teacher: {person}"), person=teacher))
-    if (coordinator := _person(card.coordinator, position=False, phone=True)) is not None:
+    if (coordinator := contact_line(card.coordinator, position=False)) is not None:
         contacts.append(tr.plain(_("School coordinator: {person}"), person=coordinator))
 
     return [
