@@ -244,3 +244,18 @@ async def test_in_the_chat_a_removal_is_shown_first_and_done_when_the_file_comes
     again = (await coordinator.sends_document(asked, "parents.csv", "text/csv"))[-1].text
     assert "Removed, as the file asks (1):" in again
     assert child not in await children_of(h, parent)
+
+
+# --- 20.10: a cell is cleaned as anything typed in the chat --------------------------------
+
+
+async def test_invisible_and_direction_changing_characters_of_a_cell_are_dropped(h):
+    await run(h, csv_files(EXAMPLES))
+    later = [["name", "phone", "pupils"],
+             ["Серік\u202e Жұмабеков\u200b\ufeff", "+7 705 300 00 17", "Дана\u2066 Серікова"]]
+    result = await run(h, [("parents.csv", to_csv(later))])
+    assert result.ok, result.problems
+    assert "Дана Серікова" in await children_of(h, "Серік Жұмабеков")
+    async with h.db() as session:
+        names = list(await session.scalars(select(Person.full_name)))
+    assert not [n for n in names if any(c in n for c in "\u202e\u200b\ufeff\u2066")]

@@ -24,6 +24,7 @@ from pathlib import PurePath
 from typing import Any
 
 from locales import _
+from locales.typed_text import clean_typed
 
 from .problems import Problem
 from .schema import Entity, entity_by_header, entity_named
@@ -288,6 +289,9 @@ def _table(source: str, title: str, grid: list[tuple[int, list[Any]]]) \
                 "This column is missing; the sheet needs it.")))
     table = Table(entity, source, header_row, written)
     for number, cells in rows[1:]:
-        table.rows.append(Row(number, {keys[i]: c for i, c in enumerate(cells)
-                                       if i in keys and not _blank(c)}))
+        # Text is cleaned as everything typed in the chat is: invisible and
+        # direction-changing characters would travel into names others read.
+        kept = {keys[i]: clean_typed(c) if isinstance(c, str) else c
+                for i, c in enumerate(cells) if i in keys}
+        table.rows.append(Row(number, {k: c for k, c in kept.items() if not _blank(c)}))
     return [table], problems
