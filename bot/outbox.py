@@ -19,6 +19,7 @@ On PostgreSQL the processes of one bot share one sending schedule in the databas
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -62,6 +63,8 @@ WAITING_TURN = "waiting for its turn: the chat's pace or a pause of the channel"
 # a day, a routine reminder six hours. Only then is it given up, and reported.
 MAX_PAUSE = 300
 LIFETIME = {REPLY: timedelta(hours=24), NOTICE: timedelta(hours=12), BULK: timedelta(hours=6)}
+# The least time between two writes of results (see _record_loop).
+RECORD_EVERY = 0.1
 # Slots of the shared schedule taken at once (one write each time).
 SHARED_SLOTS = 3
 
@@ -271,6 +274,7 @@ class OutboxWorker:
         self._recorder: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()  # nothing waits to be written
         self._idle.set()
+        self._hurry = asyncio.Event()  # the drain waits for the results: write now
         self._stats = DrainStats()
 
     # --- liveness --------------------------------------------------------------------------
@@ -365,7 +369,7 @@ class OutboxWorker:
         few rows are left."""
         by_chat: dict[tuple[str, str], list[Outbox]] = defaultdict(list)
         results: dict[int, SendResult | _Release] = {}
-        low = max(1, len(rows) // 4)
+        low = max(2, len(rows) // 2)
 
         def done(row: Outbox, result: SendResult | _Release) -> None:
             results[row.id] = result
@@ -462,16 +466,23 @@ class OutboxWorker:
                 taken, self._results = self._results, []
                 try:
                     await self._write(taken, self._stats)
+                    # One write per RECORD_EVERY at most (unless the drain waits for it):
+                    # about three messages at 29 a second wait to be written, for far
+                    # fewer transactions.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._hurry.wait(), RECORD_EVERY)
                 except Exception:
                     # The database is away: keep the results and write them when it is back
                     # (the rows stay claimed by this live process meanwhile).
                     log.exception("recording %s outbox results failed; trying again", len(taken))
                     self._results[:0] = taken
                     await asyncio.sleep(1.0)
+            self._hurry.clear()
             self._idle.set()
 
     async def _flush(self) -> None:
         """Until every result so far is written."""
+        self._hurry.set()
         await self._idle.wait()
 
     async def _write(self, taken: list[tuple[Outbox, SendResult | _Release]],
@@ -521,11 +532,12 @@ class OutboxWorker:
         """Drain whenever woken (a reply was queued) or every ``idle`` seconds."""
         try:
             while not stop.is_set():
+                # Cleared before draining: a reply queued during the drain wakes the next.
+                wake.clear()
                 try:
                     await self.drain()
                 except Exception:
                     log.exception("outbox drain failed; trying again shortly")
-                wake.clear()
                 waiters = [asyncio.ensure_future(wake.wait()),
                            asyncio.ensure_future(stop.wait())]
                 _done, pending = await asyncio.wait(

@@ -40,7 +40,7 @@ class Outbox(Base):
         Index("ix_outbox_chat_status", "channel", "address", "status"),
         # The claim's order, and the fair-queueing clock (the lowest queued fair_seq).
         Index("ix_outbox_claim_order", "status", "priority", "fair_seq", "id"),
-        Index("ix_outbox_lane", "lane", "status", "priority"),
+        Index("ix_outbox_lane", "status", "priority", "lane", "fair_seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -158,8 +158,11 @@ class OutboxRepo:
             )
             due = (
                 select(Outbox.id)
+                # not_before in an expression: otherwise the planner (SQLite without
+                # statistics) walks the (status, not_before) index and sorts the whole
+                # backlog on every claim; walking ix_outbox_claim_order stops at ``limit``.
                 .where(Outbox.status == OutboxStatus.QUEUED,
-                       Outbox.not_before <= bindparam("now"),
+                       func.coalesce(Outbox.not_before, bindparam("now")) <= bindparam("now"),
                        Outbox.channel.in_(channels), ~blocked)
                 .order_by(Outbox.priority, Outbox.fair_seq, Outbox.id)
                 .limit(limit)

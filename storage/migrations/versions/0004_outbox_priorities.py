@@ -32,7 +32,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('claimed_by', sa.String(length=40), nullable=True))
     op.create_index('ix_outbox_claim_order', 'outbox',
                     ['status', 'priority', 'fair_seq', 'id'], unique=False)
-    op.create_index('ix_outbox_lane', 'outbox', ['lane', 'status', 'priority'], unique=False)
+    op.create_index('ix_outbox_lane', 'outbox', ['status', 'priority', 'lane', 'fair_seq'],
+                    unique=False)
     op.create_table(
         'outbox_process',
         sa.Column('id', sa.String(length=40), nullable=False),
