@@ -338,8 +338,9 @@ class OutboxWorker:
                 held = {(row.channel, row.address) for row in rows
                         if _holds_chat(results[row.id])}
                 rows = upcoming
-                if not rows and until_empty:
-                    # Written results may free a chat's next message: look once more.
+                if not rows and until_empty and held:
+                    # A retry or a row handed back may free its chat's next message once
+                    # written: look once more.
                     await self._flush()
                     held = set()
                     rows = await self._claim(address)
@@ -393,7 +394,8 @@ class OutboxWorker:
                 # A pause of the whole channel (a 429) holds every row alike: wait it out
                 # unless it is long; a chat's own pace hands its rows back after ``hold``.
                 pause = self.paused_until[row.channel] - now
-                if (pause > PAUSE_HOLD) if pause > 0 else now + wait - claimed > self.hold:
+                if (pause > PAUSE_HOLD) if pause > 0 else (
+                        wait > 0 and now + wait - claimed > self.hold):
                     for later in chat_rows[i:]:
                         done(later, _Release(wait, WAITING_TURN))
                     return
