@@ -111,6 +111,20 @@ async def test_schools_take_turns_in_bulk(h):
     assert max(i for i, x in enumerate(order) if x == "B") < 10, "".join(order)
 
 
+async def test_a_time_sensitive_notice_goes_before_routine_bulk(h):
+    """A mentor who cannot come (their answer to the coordinator) overtakes 30 reminders
+    queued before it."""
+    await backlog(h, 30)
+    [(coordinator, chat)] = await people(h, 1, role="coordinator")
+    await queue(h, [Outbound("The mentor cannot come", person_id=coordinator,
+                             purpose="mentor.answer")])
+    worker = OutboxWorker(h.sessions, h.worker.senders, rates={"telegram": 10_000},
+                          clock=h.clock, batch=2, per_chat=frozenset())
+    await worker.drain()
+    assert [s.chat_id for s in h.fake.sent[:2]].count(chat) == 1
+    assert len(h.fake.sent) == 31
+
+
 @pytest.mark.postgres_only
 async def test_two_processes_share_the_bots_budget_through_the_database(h):
     """Two workers, each with its own connection pool (as two processes), at a limit of 20
