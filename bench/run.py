@@ -51,10 +51,18 @@ class Plan:
     outbox: int  # messages for the drain
     sizes: tuple[int, int]  # schools of 100 pupils, for the two tick runs
     active: int  # schools with trials around now (the same in both sizes)
+    backlogs: tuple[int, ...] = (3000, 30000)  # bulk messages queued while people answer
+    backlog_window: float = 20  # seconds measured, idle and under each backlog
+    kill_batch: int = 600  # messages of the drain killed mid-way
 
 
 FULL = Plan(users=1000, runs=3, warmup=5, window=30, outbox=1800, sizes=(100, 1000), active=20)
-QUICK = Plan(users=300, runs=2, warmup=3, window=10, outbox=450, sizes=(20, 200), active=20)
+QUICK = Plan(users=300, runs=2, warmup=3, window=10, outbox=450, sizes=(20, 200), active=20,
+             backlog_window=10, kill_batch=300)
+# People answering questionnaires while a backlog drains: how many, and how long each takes
+# to read a question and answer (a closed loop with no pause would itself be a flood).
+BACKLOG_USERS = 15
+THINK = 3.0
 
 
 # --- databases -------------------------------------------------------------------------------
@@ -108,9 +116,10 @@ def _env(url: str, standin: Standin, **extra: str) -> dict[str, str]:
     return env
 
 
-async def _start(module: str, env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+async def _start(module: str, env: dict[str, str], log: Path,
+                 *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", module, env=env, stdout=log.open("ab"),
+        sys.executable, "-m", module, *args, env=env, stdout=log.open("ab"),
         stderr=asyncio.subprocess.STDOUT, cwd=Path(__file__).parent.parent)
 
 
@@ -268,6 +277,138 @@ async def drain(standin: Standin, url: str, plan: Plan, log: Path) -> dict[str, 
             "rate_limited": standin.rate_limited, "rss_mb": rss}
 
 
+async def _answering(standin: Standin, chats: list[int], window: float) -> dict[str, Any]:
+    """People answer (with THINK seconds each to read and answer) for ``window`` seconds:
+    their round trips, and what else went out meanwhile."""
+    standin.add_users(chats, "synaq")
+    standin.think = THINK
+    others0, limited0 = len(standin.other_times), standin.rate_limited
+    start = time.monotonic()
+    await standin.go()
+    await asyncio.sleep(window)
+    standin.halt()
+    end = time.monotonic()
+    latencies = standin.loop_stats.latencies
+    others = [t for t in standin.other_times[others0:] if start <= t < end]
+    everything = [t for t in standin.send_times if start <= t < end]
+    await asyncio.sleep(3)  # answers still on their way are not the next window's
+    return {"latency_ms": [1000 * _pct(latencies, q) for q in (0.5, 0.95)],
+            "answered": len(latencies), "bulk_rate": len(others) / (end - start),
+            "total_rate": len(everything) / (end - start),
+            "rate_limited": standin.rate_limited - limited0,
+            "busiest_second": _busiest(everything), "stalls": standin.loop_stats.stalls}
+
+
+def _busiest(times: list[float]) -> int:
+    times = sorted(times)
+    return max((sum(1 for u in times[i:i + 40] if u - t < 1.0) for i, t in enumerate(times)),
+               default=0)
+
+
+async def backlog(db: Databases, standin: Standin, plan: Plan, log: Path) -> dict[str, Any]:
+    """Replies under a backlog: people answer questionnaires, first with an empty outbox,
+    then with each backlog of bulk messages queued; the stand-in enforces 30 a second."""
+    out: dict[str, Any] = {}
+    for size in plan.backlogs:
+        async with db.fresh(f"backlog{size}") as url:
+            engine = create_engine(url)
+            sessions = session_factory(engine)
+            users = await seed.users(sessions, BACKLOG_USERS, 3, datetime.now(UTC))
+            standin.strict_rate = True
+            standin.send_times.clear()
+            proc = await _start("bench.service", _env(url, standin, TELEGRAM_WEBHOOK_URL=""),
+                                log)
+            try:
+                await _polling(standin)
+                idle = await _answering(standin, users.chats, plan.backlog_window / 2)
+                await seed.outbox(sessions, size, datetime.now(UTC))
+                await asyncio.sleep(2)  # the drain is under way
+                busy = await _answering(standin, users.chats, plan.backlog_window)
+            finally:
+                await _stop(proc)
+                standin.strict_rate = False
+                standin.think = 0.0
+                await engine.dispose()
+            out[str(size)] = {"idle": idle, "busy": busy}
+    return out
+
+
+async def kill(db: Databases, standin: Standin, plan: Plan, log: Path) -> dict[str, Any]:
+    """A drain killed (SIGKILL) a third of the way, then started again: how many messages
+    the channel had accepted that were not recorded (at risk of going twice), how many went
+    twice, how many were lost, and how long until everything was out."""
+    n = plan.kill_batch
+    first = 1_000_000
+    chats = {seed.OUTBOX_CHAT + first + i for i in range(n)}
+    async with db.fresh("kill") as url:
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        await seed.outbox(sessions, n, datetime.now(UTC), first=first)
+        env = _env(url, standin, TELEGRAM_WEBHOOK_URL="")
+        proc = await _start("bench.service", env, log)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if sum(1 for s in standin.sent if s.chat_id in chats) >= n // 3:
+                    break
+                await asyncio.sleep(0.05)
+            proc.kill()
+            await proc.wait()
+            killed_at = time.monotonic()
+            accepted = sum(1 for s in standin.sent if s.chat_id in chats)
+            async with sessions() as session:
+                # Rows to no one we know are deleted once recorded as sent.
+                recorded = n - int(await session.scalar(
+                    select(func.count()).select_from(Outbox)
+                    .where(Outbox.status.in_(("queued", "sending")))) or 0)
+            proc = await _start("bench.service", env, log)
+            deadline = time.monotonic() + n / 20 + 120
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+                if {s.chat_id for s in standin.sent} >= chats:
+                    break
+        finally:
+            await _stop(proc)
+            await engine.dispose()
+    got = [s.chat_id for s in standin.sent if s.chat_id in chats]
+    return {"at_risk": accepted - recorded, "twice": len(got) - len(set(got)),
+            "lost": len(chats - set(got)), "recovered_s": max(
+                (s.at for s in standin.sent if s.chat_id in chats), default=0)
+            - killed_at}
+
+
+async def senders(db: Databases, standin: Standin, plan: Plan, log: Path) -> dict[str, Any]:
+    """Three sending processes (``synaq run --scheduler-only`` each: a full outbox worker)
+    drain one backlog together on PostgreSQL, sharing the bot's 29 a second through the
+    database; the stand-in enforces 30 a second."""
+    n = plan.outbox
+    first = 2_000_000
+    chats = {seed.OUTBOX_CHAT + first + i for i in range(n)}
+    async with db.fresh("senders") as url:
+        engine = create_engine(url)
+        await seed.outbox(session_factory(engine), n, datetime.now(UTC), first=first)
+        await engine.dispose()
+        standin.strict_rate = True
+        limited0 = standin.rate_limited
+        env = _env(url, standin, TELEGRAM_WEBHOOK_URL="")
+        procs = [await _start("bench.service", env, log, "--scheduler-only")
+                 for _ in range(3)]
+        try:
+            deadline = time.monotonic() + n / 20 + 90
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+                if {s.chat_id for s in standin.sent} >= chats:
+                    break
+        finally:
+            for proc in procs:
+                await _stop(proc)
+            standin.strict_rate = False
+    times = sorted(s.at for s in standin.sent if s.chat_id in chats)
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    return {"sent": len(times), "rate": (len(times) - 1) / span if span else 0.0,
+            "busiest_second": _busiest(times), "rate_limited": standin.rate_limited - limited0}
+
+
 async def ticks(db: Databases, plan: Plan, log: Path) -> list[dict[str, Any]]:
     out = []
     for schools in plan.sizes:
@@ -306,6 +447,13 @@ async def one_backend(backend: str, plan: Plan, postgres_url: str, parts: set[st
             result.update(await throughput(
                 db, standin, plan, log,
                 RESULTS / f"profile-{backend}.folded" if profile else None))
+        if "outbox" in parts:
+            standin.trimming = False  # these parts count every message they sent
+            result["backlog"] = await backlog(db, standin, plan, log)
+            result["kill"] = await kill(db, standin, plan, log)
+            if backend == "postgres":
+                result["senders"] = await senders(db, standin, plan, log)
+            standin.trimming = True
     finally:
         await standin.stop()
         db.close()
@@ -351,6 +499,22 @@ def table(results: list[dict[str, Any]], plan: Plan) -> str:
         lambda r: f"{r['outbox']['rate']:.1f} ({r['outbox']['slowest_10s']:.1f})")
     row("outbox: 429 answers / busiest second", "0 / ≤ 30",
         lambda r: f"{r['outbox']['rate_limited']} / {r['outbox']['busiest_second']}")
+    row("outbox: at risk per kill / sent twice / lost", "≤ 5 / ≤ 5 / 0",
+        lambda r: f"{r['kill']['at_risk']} / {r['kill']['twice']} / {r['kill']['lost']}")
+    row("  all out again after the kill, s", "",
+        lambda r: f"{r['kill']['recovered_s']:.0f}")
+    for size in plan.backlogs:
+        row(f"reply p50 / p95 under {size:,} bulk, ms (idle p95)", "p95 ≤ 1000, ≤ 3× idle",
+            lambda r, k=str(size): " / ".join(
+                f"{v:.0f}" for v in r["backlog"][k]["busy"]["latency_ms"])
+            + f" ({r['backlog'][k]['idle']['latency_ms'][1]:.0f})")
+        row("  meanwhile bulk / all msg/s; 429; busiest s", "≥ 28.5 all; 0; ≤ 30",
+            lambda r, k=str(size): (lambda b: f"{b['bulk_rate']:.1f} / {b['total_rate']:.1f}; "
+                                              f"{b['rate_limited']}; {b['busiest_second']}")(
+                r["backlog"][k]["busy"]))
+    row("three senders on one DB: msg/s; 429; busiest s", "≥ 28.5; 0; ≤ 30",
+        lambda r: f"{r['senders']['rate']:.1f}; {r['senders']['rate_limited']}; "
+                  f"{r['senders']['busiest_second']}")
     for i, size in enumerate(plan.sizes):
         pupils = size * seed.PUPILS_PER_SCHOOL
         row(f"tick, {pupils:,} pupils: first / next minute, s", "< 5" if i else "",
@@ -396,7 +560,8 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL",
                                                                  DEFAULT_POSTGRES))
     parser.add_argument("--quick", action="store_true", help="smaller and shorter")
-    parser.add_argument("--only", choices=["tick", "loop"], help="run one part only")
+    parser.add_argument("--only", choices=["tick", "loop", "outbox"],
+                        help="run one part only")
     parser.add_argument("--profile", action="store_true",
                         help="sample the service with py-spy during the measured window "
                              "(collapsed stacks: bench/results/profile-*.folded)")
@@ -404,7 +569,7 @@ async def main(argv: list[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     RESULTS.mkdir(exist_ok=True)
     backends = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    parts = {args.only} if args.only else {"tick", "loop"}
+    parts = {args.only} if args.only else {"tick", "loop", "outbox"}
     results = []
     for backend in backends:
         print(f"… {backend}", file=sys.stderr, flush=True)

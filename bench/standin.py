@@ -53,6 +53,12 @@ class Standin(FakeTelegram):
         self.mode = "synaq"  # "echo": every message is an answer, always answered with text
         self.active = False
         self.send_times: list[float] = []
+        # Seconds a user takes to read a question and answer it (0: at once).
+        self.think = 0.0
+        # When each message to someone other than the users went out (a backlog's).
+        self.other_times: list[float] = []
+        self._thinking: set[asyncio.Task[None]] = set()
+        self.trimming = True
         self._texts = itertools.count(1)
         self._watchdog: asyncio.Task[None] | None = None
 
@@ -95,6 +101,8 @@ class Standin(FakeTelegram):
     async def _on_sent(self, sent: Sent) -> None:
         self.send_times.append(sent.at)
         user = self.users.get(sent.chat_id)
+        if user is None:
+            self.other_times.append(sent.at)
         if user is None or not self.active:
             return
         if self.mode == "synaq" and not sent.buttons and sent.text.startswith(PRELUDES):
@@ -105,7 +113,17 @@ class Standin(FakeTelegram):
         self.loop_stats.answered += 1
         self.loop_stats.latencies.append(time.monotonic() - user.pending_since)
         user.pending_since = None
-        await self._act(user, sent)
+        if self.think:
+            task = asyncio.create_task(self._answer_later(user, sent))
+            self._thinking.add(task)
+            task.add_done_callback(self._thinking.discard)
+        else:
+            await self._act(user, sent)
+
+    async def _answer_later(self, user: User, sent: Sent) -> None:
+        await asyncio.sleep(self.think)
+        if self.active and user.pending_since is None:
+            await self._act(user, sent)
 
     async def _watch(self) -> None:
         while True:
@@ -148,6 +166,8 @@ class Standin(FakeTelegram):
 
     def trim(self) -> None:
         """Forget old calls and messages (a long run would otherwise grow this process)."""
+        if not self.trimming:
+            return
         if len(self.sent) > 5_000:
             del self.sent[:-1_000]
         if len(self.calls) > 5_000:

@@ -13,6 +13,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from storage.db import is_sqlite
+from storage.repos.messaging import REPLY
 
 from .console import run_console
 from .polling import Poller
@@ -68,9 +69,8 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
         ticker.start()
     # A web worker sends the replies to the people who wrote to it (what it queued, at once);
     # the scheduler's process sends everything else, and any reply a worker left behind.
-    # Each process keeps its own pace: across processes, TELEGRAM_RATE must add up to the
-    # bot's limit (README, "Running for a region").
-    worker = runtime.worker(purposes=("reply",) if web_only else None)
+    # On PostgreSQL the processes share the bot's rate through the database (bot/outbox.py).
+    worker = runtime.worker(most=REPLY if web_only else None)
     tasks.append(asyncio.create_task(worker.run(runtime.service.outbox_ready, stop)))
 
     dispatcher = None
@@ -105,7 +105,7 @@ async def _serve(runtime: Runtime, web_only: bool, scheduler_only: bool) -> int:
     log.info("Synaq is running")
     await stop.wait()
     # The poller finishes the batch in hand and returns; the outbox worker is cancelled
-    # (what it claimed and did not send is handed back after STALE_CLAIM).
+    # (it writes what it sent and hands back what it claimed and did not send).
     for task in tasks[1:]:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 30)

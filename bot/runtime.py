@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from handlers.context import Config, Context
 from handlers.delivery import enqueue
 from handlers.features import WIRING
-from storage.db import SessionFactory, create_engine, session_factory
+from storage.db import SessionFactory, create_engine, is_sqlite, session_factory
 from storage.files import MediaStore
 from storage.migrate import upgrade
 
@@ -37,9 +37,17 @@ class Runtime:
         return MediaStore(self.settings.media_dir)
 
     def worker(self, **kwargs: object) -> OutboxWorker:
-        rates = {"telegram": self.settings.telegram_rate, "console": 1000.0,
-                 "whatsapp": 1.0 * self.settings.telegram_rate}
-        return OutboxWorker(self.sessions, self.senders, rates=rates, **kwargs)  # type: ignore[arg-type]
+        settings = self.settings
+        rates = {"telegram": settings.telegram_rate, "console": 1000.0,
+                 "whatsapp": settings.whatsapp_rate}
+        # Several processes (web workers, the scheduler) can only be on PostgreSQL: there
+        # they share each channel's rate through the database.
+        shared = (frozenset() if is_sqlite(settings.database_url)
+                  else frozenset({"telegram", "whatsapp"}))
+        paid = {"telegram": settings.telegram_paid_rate} if settings.telegram_paid_broadcast \
+            else {}
+        return OutboxWorker(self.sessions, self.senders, rates=rates,  # type: ignore[arg-type]
+                            shared=shared, paid=paid, **kwargs)  # type: ignore[arg-type]
 
     async def close(self) -> None:
         for sender in self.senders.values():
@@ -64,7 +72,8 @@ async def open_runtime(settings: Settings, channels: bool = True) -> Runtime:
 
         bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
         username = await _bot_username(bot)
-        senders["telegram"] = TelegramSender(bot, MediaStore(settings.media_dir))
+        senders["telegram"] = TelegramSender(bot, MediaStore(settings.media_dir),
+                                             paid_broadcast=settings.telegram_paid_broadcast)
     if channels and settings.whatsapp_enabled:
         from .whatsapp import make_sender
 

@@ -21,13 +21,20 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
-    # Overall sending rate per bot; Telegram allows about 30 messages a second.
+    # Overall sending rate per bot; Telegram allows about 30 messages a second. Shared by
+    # every process of the bot through the database on PostgreSQL.
     telegram_rate: float = Field(default=29.0, gt=0)
+    # Routine timed bulk as Telegram paid broadcast (allow_paid_broadcast: 0.1 Star a message
+    # beyond the free limit, billed to the bot's Star balance), at up to this rate.
+    telegram_paid_broadcast: bool = False
+    telegram_paid_rate: float = Field(default=1000.0, gt=0)
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_whatsapp_from: str | None = None
     twilio_api_url: str | None = None
+    # The WhatsApp sender's throughput: Twilio's default is 80 messages a second.
+    whatsapp_rate: float = Field(default=80.0, gt=0)
     # Approved Content templates for WhatsApp messages outside the 24-hour window, per
     # purpose and language (TOML; bot/whatsapp_templates.py, README "WhatsApp").
     whatsapp_templates_file: Path | None = None

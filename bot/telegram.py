@@ -41,6 +41,8 @@ from aiogram.types import (
 
 from handlers.events import Inbound, IncomingMedia
 from storage.files import MediaStore
+from storage.models import Outbox
+from storage.repos.messaging import BULK
 
 from .outbox import SendResult
 
@@ -160,12 +162,19 @@ class TelegramSender:
 
     channel = "telegram"
 
-    def __init__(self, bot: Bot, media: MediaStore) -> None:
+    def __init__(self, bot: Bot, media: MediaStore, paid_broadcast: bool = False) -> None:
         self.bot = bot
         self.media = media
+        self.paid_broadcast = paid_broadcast
 
-    async def send(self, address: str, payload: dict[str, Any]) -> SendResult:
+    async def send_row(self, row: Outbox) -> SendResult:
+        # TELEGRAM_PAID_BROADCAST: routine bulk may go beyond the free 30 a second, paid.
+        return await self.send(row.address, row.payload,
+                               paid=self.paid_broadcast and row.priority == BULK)
+
+    async def send(self, address: str, payload: dict[str, Any], paid: bool = False) -> SendResult:
         text = payload.get("text") or ""
+        extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
         markup = _keyboard(payload.get("buttons") or [])
         attachments = payload.get("attachments") or []
         try:
@@ -175,12 +184,14 @@ class TelegramSender:
                                          filename=a.get("name") or a["key"].rsplit("/", 1)[-1])
                 if a["kind"] == "photo":
                     sent = await self.bot.send_photo(int(address), file, caption=text or None,
-                                                     reply_markup=markup)
+                                                     reply_markup=markup, **extra)
                 else:
                     sent = await self.bot.send_document(int(address), file,
-                                                        caption=text or None, reply_markup=markup)
+                                                        caption=text or None, reply_markup=markup,
+                                                        **extra)
             else:
-                sent = await self.bot.send_message(int(address), text, reply_markup=markup)
+                sent = await self.bot.send_message(int(address), text, reply_markup=markup,
+                                                   **extra)
         except TelegramRetryAfter as exc:
             return SendResult(ok=False, retry_after=float(exc.retry_after), error="429")
         except TelegramForbiddenError as exc:

@@ -6,6 +6,7 @@ import logging
 
 from handlers.context import Context
 from handlers.events import Inbound, Outbound
+from handlers.priority import priority_of
 from handlers.textsplit import split_html
 
 # What one message may carry, per channel (Telegram: 4096 text, 1024 caption; WhatsApp: a
@@ -29,7 +30,7 @@ async def enqueue(ctx: Context, messages: list[Outbound], inbound: Inbound | Non
     others = {m.person_id for m in messages if m.person_id is not None
               and m.reply_to is None and not (inbound and m.person_id == sender_id)}
     identities = await ctx.people.preferred_identities(others)
-    queued = 0
+    routed: list[tuple[Outbound, str, str, int]] = []
     for message in messages:
         if message.reply_to is not None:
             channel, address = message.reply_to
@@ -42,6 +43,15 @@ async def enqueue(ctx: Context, messages: list[Outbound], inbound: Inbound | Non
             log.info("person %s has no channel yet; %s not queued", message.person_id,
                      message.purpose)
             continue
+        to_sender = inbound is not None and (channel, address) == (inbound.channel,
+                                                                    inbound.address)
+        # The outbox's order: see handlers/priority.py and OutboxRepo.claim.
+        routed.append((message, channel, address, await priority_of(ctx, message, to_sender)))
+    turns = await ctx.outbox.fair_turns(
+        [(priority, message.person_id, channel, address)
+         for message, channel, address, priority in routed])
+    queued = 0
+    for (message, channel, address, priority), (lane, seq) in zip(routed, turns, strict=True):
         for index, part in enumerate(_parts(message, channel)):
             key = message.dedup_key
             if key is not None and index:
@@ -50,6 +60,7 @@ async def enqueue(ctx: Context, messages: list[Outbound], inbound: Inbound | Non
                 person_id=message.person_id, channel=channel, address=address,
                 purpose=message.purpose, payload=part, now=ctx.now, dedup_key=key,
                 trial_id=message.trial_id, not_before=message.not_before,
+                priority=priority, lane=lane, fair_seq=seq,
             )
             if not added and index == 0:
                 break  # queued before: so were its other parts

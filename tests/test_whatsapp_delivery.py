@@ -179,6 +179,23 @@ async def test_a_refusal_after_acceptance_63016_sends_again_as_a_template(h, dem
     assert row.status == "sent" and row.external_id == notice.sid
 
 
+async def test_a_replayed_63016_callback_sends_the_message_again_only_once(h, demo, wa):
+    """Twilio repeats status callbacks by design: each message and status counts once."""
+    mum, parent_id = await joined_parent(demo, wa)
+    mum.new()
+    h.clock.advance(hours=2)
+    await queue(h, parent_id, REMINDER, "consent.reminder")
+    await h.deliver()
+    [free_form] = mum.new()
+    for _replay in range(4):
+        assert await wa.status(free_form.sid, "failed", 63016) == 200
+        await h.deliver()
+    [notice] = mum.new()
+    assert notice.kind == "template"
+    [row] = [r for r in await rows(h, parent_id) if r.purpose == "consent.reminder"]
+    assert row.status == "sent" and row.external_id == notice.sid
+
+
 async def test_an_invalid_number_marks_the_person_unreachable(h, demo, wa):
     mum, parent_id = await joined_parent(demo, wa)
     wa.fake.fail(mum.address, 21211)

@@ -16,7 +16,7 @@ from .enums import (
     most_restrictive,
 )
 from .flows import Answer, FlowRun, Media
-from .messaging import AuditLog, Outbox, ProcessedInbound
+from .messaging import AuditLog, Outbox, OutboxProcess, ProcessedInbound, SendBudget
 from .people import CodeAttempt, Guardian, Identity, Invite, Person, PersonRole
 from .privacy import DeletionRequest
 from .school import ClassTeacher, Partner, School, SchoolClass, Site
@@ -27,9 +27,9 @@ __all__ = [
     "Answer", "Attendance", "AuditLog", "Base", "Channel", "ClassTeacher", "CodeAttempt", "Consent",
     "DeletionRequest", "FlowRun",
     "Guardian", "Identity", "Invite", "Media", "MediaKind", "MentorStatus", "Outbox",
-    "OutboxStatus", "Participant", "Participation", "Partner", "Person", "PersonRole",
+    "OutboxProcess", "OutboxStatus", "Participant", "Participation", "Partner", "Person", "PersonRole",
     "PhotoTier", "PortfolioEntry", "ProcessedInbound", "Role", "RunStatus",
     "SummaryStatus", "School",
-    "SchoolClass", "Site", "Summary", "Trial", "TrialStatus", "UTCDateTime", "most_restrictive",
+    "SchoolClass", "SendBudget", "Site", "Summary", "Trial", "TrialStatus", "UTCDateTime", "most_restrictive",
     "utcnow", "WhatsAppChat", "WhatsAppContent", "WhatsAppMessage",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -26,6 +26,11 @@ class Outbox(Base):
 
     ``dedup_key`` (recipient × purpose × occurrence) is unique, so a reminder computed twice
     is stored once. Rows with no person (a reply to someone not invited) are deleted once sent.
+
+    Sending order (``storage.repos.messaging.OutboxRepo.claim``): ``priority`` first (0 a
+    reply to someone who just wrote, 1 a time-sensitive notice, 2 routine timed bulk), then
+    ``fair_seq``, a virtual start time given per ``lane`` (the recipient's school) when the
+    row is queued, so that schools take turns instead of one school's batch going first.
     """
 
     __tablename__ = "outbox"
@@ -33,6 +38,9 @@ class Outbox(Base):
         Index("ix_outbox_status_not_before", "status", "not_before"),
         # A chat's unfinished messages, to keep each chat's messages in order.
         Index("ix_outbox_chat_status", "channel", "address", "status"),
+        # The claim's order, and the fair-queueing clock (the lowest queued fair_seq).
+        Index("ix_outbox_claim_order", "status", "priority", "fair_seq", "id"),
+        Index("ix_outbox_lane", "status", "priority", "lane", "fair_seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +62,33 @@ class Outbox(Base):
     error: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(64), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(16))  # delivered / read / failed
+    priority: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
+    lane: Mapped[int | None] = mapped_column(Integer)  # the recipient's school, for fairness
+    fair_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(40))  # an OutboxProcess id
+
+
+class OutboxProcess(Base):
+    """A process that sends from the outbox, alive while ``seen_at`` is recent: what a
+    process that stopped being seen had claimed is handed back at once (not after minutes)."""
+
+    __tablename__ = "outbox_process"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SendBudget(Base):
+    """A channel's sending schedule shared by every process (one bot, one limit): the
+    next free moment, in seconds since the epoch. A process takes a few evenly spaced
+    moments at a time (GCRA), so together they never go faster than the limit, and what
+    an idle process does not take the others do."""
+
+    __tablename__ = "send_budget"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
 
 
 class AuditLog(Base):

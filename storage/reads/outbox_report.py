@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Outbox, OutboxStatus, Person, Trial
@@ -21,16 +21,16 @@ class Undelivered:
     purpose: str
     trial_title: str | None
     created_at: datetime
-    status: str  # failed, or queued while it is being retried
+    status: str  # failed
     error: str | None
     attempts: int
 
 
 def _stuck(since: datetime) -> ColumnElement[bool]:
-    """Failed, or still being retried, for messages queued since ``since``."""
-    return and_(Outbox.created_at >= since, or_(
-        Outbox.status == OutboxStatus.FAILED,
-        and_(Outbox.status == OutboxStatus.QUEUED, Outbox.attempts > 0)))
+    """Failed for good, for messages queued since ``since``. A message still being retried
+    (a 429, an outage of the channel) is not the coordinator's concern: the outbox keeps
+    trying for as long as it matters (bot/outbox.py, LIFETIME) and only then gives up."""
+    return and_(Outbox.created_at >= since, Outbox.status == OutboxStatus.FAILED)
 
 
 class OutboxReport:

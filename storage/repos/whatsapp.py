@@ -122,7 +122,8 @@ class WhatsAppRepo:
     async def record_status(self, sid: str, status: str, error_code: int | None,
                             now: datetime) -> StatusChange | None:
         """Apply a status callback; None when the message is unknown (sent to someone not
-        invited, whose messages we do not track) or the status is older than what we have."""
+        invited, whose messages we do not track) or the status is not newer than what we have:
+        Twilio repeats callbacks, and each message and status is acted on once."""
         row = (await self.session.execute(
             select(WhatsAppMessage, Identity)
             .join(Identity, Identity.id == WhatsAppMessage.identity_id)
@@ -131,7 +132,7 @@ class WhatsAppRepo:
         if row is None:
             return None
         message, identity = row
-        if _STAGE.get(status, 0) < _STAGE.get(message.status, 0):
+        if _STAGE.get(status, 0) <= _STAGE.get(message.status, 0):
             return None
         message.status = status
         message.error_code = error_code

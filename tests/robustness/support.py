@@ -25,9 +25,10 @@ def figure(line: str) -> None:
 
 
 # What every inbound event touches whatever it means: its de-duplication mark, the reply in
-# the outbox, the time the person last wrote (and a wrong code's hashed sender).
+# the outbox, the time the person last wrote (and a wrong code's hashed sender); and the
+# outbox's own bookkeeping (its senders' heartbeats, the shared sending schedule).
 VOLATILE_TABLES = {"processed_inbound", "outbox", "code_attempt", "whatsapp_chat",
-                   "whatsapp_message"}
+                   "whatsapp_message", "outbox_process", "send_budget"}
 VOLATILE_COLUMNS = {"identity": {"last_inbound_at", "blocked_at"},
                     "person": {"unreachable_since", "unreachable_reason"}}
 
