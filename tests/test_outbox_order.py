@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from storage.repos.outbox_report import OutboxReport
+from storage.reads.outbox_report import OutboxReport
 
 from bot.outbox import DEAD_AFTER, MAX_PAUSE, OutboxWorker
 from handlers.events import Outbound
