@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from storage.reads.outbox_report import OutboxReport
 
 from bot.outbox import DEAD_AFTER, MAX_PAUSE, OutboxWorker
 from handlers.events import Outbound
 from storage.db import create_engine, session_factory
 from storage.models import Outbox, Person
+from storage.reads.outbox_report import OutboxReport
 from storage.repos.schools import Schools
 
 from .fake_telegram import Failure
