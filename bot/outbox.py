@@ -302,14 +302,14 @@ class OutboxWorker:
             except Exception:
                 log.exception("could not say this process is alive")
 
-    async def stop(self) -> None:
-        """Stopping cleanly: what was sent is written, whatever was claimed and not sent goes
-        back at once."""
+    async def stop(self, leaving: bool = True) -> None:
+        """Stopping cleanly (or after a drain failed half-way): what was sent is written,
+        whatever was claimed and not sent goes back at once."""
         taken, self._results = self._results, []
         if taken:
             await self._write(taken, self._stats)
         async with self.sessions() as session, session.begin():
-            await OutboxRepo(session).stopped(self.process)
+            await OutboxRepo(session).stopped(self.process, leaving)
 
     # --- the drain loop --------------------------------------------------------------------
 
@@ -540,6 +540,9 @@ class OutboxWorker:
                     await self.drain()
                 except Exception:
                     log.exception("outbox drain failed; trying again shortly")
+                    # Nothing of this process is being sent now: what it holds goes back.
+                    with contextlib.suppress(Exception):
+                        await self.stop(leaving=False)
                 waiters = [asyncio.ensure_future(wake.wait()),
                            asyncio.ensure_future(stop.wait())]
                 _done, pending = await asyncio.wait(

@@ -15,7 +15,7 @@ from storage.db import SessionFactory, create_engine, is_sqlite, session_factory
 from storage.files import MediaStore
 from storage.migrate import upgrade
 
-from .outbox import ChannelSender, DrainStats, OutboxWorker
+from .outbox import PAUSE_HOLD, ChannelSender, DrainStats, OutboxWorker
 from .service import Service
 from .settings import Settings
 
@@ -113,5 +113,6 @@ async def tick(runtime: Runtime, now: datetime, deliver: bool = True) -> TickRep
     stats = None
     if deliver and runtime.senders:
         # Sent "as of now" too: `tick --now` reproduces a moment, held messages included.
-        stats = await runtime.worker(clock=lambda: now).drain()
+        # Nothing else sends from this process: a chat's paced messages may wait in it.
+        stats = await runtime.worker(clock=lambda: now, hold=PAUSE_HOLD).drain()
     return TickReport(queued, failed, stats)

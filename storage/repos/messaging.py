@@ -272,13 +272,16 @@ class OutboxRepo:
             delete(OutboxProcess).where(OutboxProcess.seen_at < now - dead_after))
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
-    async def stopped(self, process: str) -> int:
-        """A process stopping cleanly: what it claimed and did not send goes back now."""
+    async def stopped(self, process: str, leaving: bool = True) -> int:
+        """What ``process`` claimed and did not send goes back now: it is stopping cleanly
+        (``leaving``), or a drain of its failed half-way."""
         result = await self.session.execute(
             update(Outbox).where(Outbox.status == OutboxStatus.SENDING,
                                  Outbox.claimed_by == process)
             .values(status=OutboxStatus.QUEUED, error=STOPPED, claimed_by=None))
-        await self.session.execute(delete(OutboxProcess).where(OutboxProcess.id == process))
+        if leaving:
+            await self.session.execute(
+                delete(OutboxProcess).where(OutboxProcess.id == process))
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
     # --- one bot's budget, shared by its processes ----------------------------------------
