@@ -8,6 +8,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Table,
+    and_,
     bindparam,
     case,
     delete,
@@ -141,10 +142,11 @@ class OutboxRepo:
         one writer at a time anyway. ``most``: only priorities up to this one.
 
         The order: priority, then schools in turn (``fair_seq``, see :meth:`fair_turns`),
-        then first come, first served. A chat's message is not taken while an earlier one
-        of the same chat waits for a retry, so that each chat receives its messages in order.
-        (A message still marked as being sent does not hold the chat up: after a crash it
-        may stay so until its process is known to be dead.)
+        then first come, first served. A chat's message is not taken while an earlier one of
+        the same chat waits for a retry, is being sent, or is due but left to another
+        process's claim (:meth:`_in_turn`), so that each chat receives its messages in order
+        even with several senders whose claims race (a row left "sending" by a dead process
+        is handed back within seconds, and the chat goes on).
         """
         shape = (tuple(channels), limit, address is not None, purposes, most)
         due = _CLAIMS.get(shape)
@@ -152,8 +154,9 @@ class OutboxRepo:
             earlier = aliased(Outbox)
             blocked = exists().where(
                 earlier.channel == Outbox.channel, earlier.address == Outbox.address,
-                earlier.id < Outbox.id, earlier.status == OutboxStatus.QUEUED,
-                earlier.error.is_not(None),
+                earlier.id < Outbox.id,
+                or_(earlier.status == OutboxStatus.SENDING,
+                    and_(earlier.status == OutboxStatus.QUEUED, earlier.error.is_not(None))),
             )
             due = (
                 select(Outbox.id)
@@ -177,7 +180,7 @@ class OutboxRepo:
         params: dict[str, Any] = {"now": now}
         if address is not None:
             params["address"] = address
-        ids = list(await self.session.scalars(due, params))
+        ids = await self._in_turn(list(await self.session.scalars(due, params)), now)
         if not ids:
             return []
         await self.session.execute(
@@ -190,6 +193,31 @@ class OutboxRepo:
             .execution_options(populate_existing=True)
         )
         return list(rows)
+
+    async def _in_turn(self, ids: list[int], now: datetime) -> list[int]:
+        """Of the rows just selected, those whose chat has no earlier due, sending or
+        retrying message outside this claim. Two senders' claims can race: one has locked a
+        chat's first message but not yet marked it as being sent, and the other would take
+        the second; this sees the first as due and leaves the second to its turn."""
+        if not ids:
+            return ids
+        picked = (await self.session.execute(
+            select(Outbox.id, Outbox.channel, Outbox.address).where(Outbox.id.in_(ids)))).all()
+        chats = {(channel, address) for _id, channel, address in picked}
+        first_outside: dict[tuple[str, str], int] = {}
+        rows = await self.session.execute(
+            select(Outbox.channel, Outbox.address, func.min(Outbox.id))
+            .where(Outbox.address.in_(sorted({a for _c, a in chats})), Outbox.id.not_in(ids),
+                   or_(Outbox.status == OutboxStatus.SENDING,
+                       and_(Outbox.status == OutboxStatus.QUEUED,
+                            func.coalesce(Outbox.not_before, now) <= now)))
+            .group_by(Outbox.channel, Outbox.address))
+        for channel, address, first in rows:
+            if (channel, address) in chats:
+                first_outside[(channel, address)] = first
+        keep = {row_id for row_id, channel, address in picked
+                if row_id < first_outside.get((channel, address), row_id + 1)}
+        return [i for i in ids if i in keep]
 
     async def sent(self, row_id: int, now: datetime, external_id: str | None) -> None:
         await self.sent_many([(row_id, external_id)], now)
